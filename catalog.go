@@ -1,0 +1,153 @@
+package ksauth
+
+import (
+	"slices"
+	"strings"
+)
+
+// Catalog is a token's service catalog: where each service of the cloud is.
+type Catalog []Service
+
+// Service is one catalog entry.
+type Service struct {
+	ID        string     `json:"id"`
+	Type      string     `json:"type"`
+	Name      string     `json:"name"`
+	Endpoints []Endpoint `json:"endpoints"`
+}
+
+// Endpoint is one URL of a service, for one region and interface.
+type Endpoint struct {
+	ID        string `json:"id"`
+	Interface string `json:"interface"` // public, internal or admin
+	Region    string `json:"region"`
+	RegionID  string `json:"region_id"`
+	URL       string `json:"url"`
+}
+
+// EndpointOpts selects an endpoint from a [Catalog].
+type EndpointOpts struct {
+	// Type is the service type, e.g. "compute" or "block-storage". Aliases
+	// from os-service-types match too ("volumev3" finds "block-storage" and
+	// back), but a service of exactly Type is preferred.
+	Type string
+	// Name, when set, must equal the service name (e.g. "nova").
+	Name string
+	// Region, when set, must equal the endpoint's region_id or region
+	// (case-sensitive, as Keystone compares them).
+	Region string
+	// Interfaces in order of preference; nil means public only. The
+	// "publicURL" style spellings are accepted.
+	Interfaces []string
+}
+
+func (o EndpointOpts) interfaces() []string {
+	if len(o.Interfaces) == 0 {
+		return []string{"public"}
+	}
+	out := make([]string, len(o.Interfaces))
+	for i, s := range o.Interfaces {
+		out[i] = strings.TrimSuffix(strings.ToLower(s), "url")
+	}
+	return out
+}
+
+// serviceTypeAliases maps each official service type to its historical
+// aliases, best first: the "forward" table of os-service-types'
+// service-types.json (version 2019-05-01T19:53:21.498745).
+var serviceTypeAliases = map[string][]string{
+	"admin-logic":                         {"registration"},
+	"alarm":                               {"alarming"},
+	"application-container":               {"container"},
+	"application-deployment":              {"application_deployment"},
+	"baremetal":                           {"bare-metal"},
+	"block-storage":                       {"volumev3", "volumev2", "volume", "block-store"},
+	"clustering":                          {"resource-cluster", "cluster"},
+	"container-infrastructure-management": {"container-infrastructure", "container-infra"},
+	"event":                               {"events"},
+	"instance-ha":                         {"ha"},
+	"message":                             {"messaging"},
+	"meter":                               {"metering", "telemetry"},
+	"monitoring-logging":                  {"monitoring-log-api"},
+	"multi-region-network-automation":     {"tricircle"},
+	"operator-policy":                     {"policy"},
+	"resource-optimization":               {"infra-optim"},
+	"root-cause-analysis":                 {"rca"},
+	"shared-file-system":                  {"sharev2", "share"},
+	"workflow":                            {"workflowv2"},
+}
+
+// candidateTypes lists the service types that satisfy a request for typ:
+// typ itself first, then its official type and the other aliases.
+func candidateTypes(typ string) []string {
+	official := typ
+	for o, aliases := range serviceTypeAliases {
+		if slices.Contains(aliases, typ) {
+			official = o
+		}
+	}
+	out := []string{typ}
+	for _, t := range append([]string{official}, serviceTypeAliases[official]...) {
+		if !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// Endpoint returns the URL of the endpoint opts selects. Service types are
+// tried in candidate order (exact type first), and within a type the
+// interfaces in preference order. It returns [ErrNoCatalog] for an empty
+// catalog, and an [*EndpointNotFoundError] listing what does exist otherwise.
+func (c Catalog) Endpoint(opts EndpointOpts) (string, error) {
+	if len(c) == 0 {
+		return "", ErrNoCatalog
+	}
+	if opts.Type == "" {
+		return "", invalid("EndpointOpts.Type", "empty")
+	}
+	var available []Endpoint
+	for _, typ := range candidateTypes(opts.Type) {
+		for _, svc := range c {
+			if svc.Type != typ || opts.Name != "" && svc.Name != opts.Name {
+				continue
+			}
+			available = append(available, svc.Endpoints...)
+			if url, ok := svc.pick(opts); ok {
+				return url, nil
+			}
+		}
+	}
+	return "", &EndpointNotFoundError{Opts: opts, Available: available, Hint: caseHint(opts, available)}
+}
+
+// pick returns the URL of the first endpoint of s matching opts' region,
+// trying interfaces in preference order.
+func (s Service) pick(opts EndpointOpts) (string, bool) {
+	for _, iface := range opts.interfaces() {
+		for _, ep := range s.Endpoints {
+			if ep.Interface == iface && ep.inRegion(opts.Region) {
+				return ep.URL, true
+			}
+		}
+	}
+	return "", false
+}
+
+func (e Endpoint) inRegion(region string) bool {
+	return region == "" || e.RegionID == region || e.Region == region
+}
+
+// caseHint explains a miss caused only by letter case, the usual typo.
+func caseHint(opts EndpointOpts, available []Endpoint) string {
+	for _, ep := range available {
+		for _, r := range []string{ep.RegionID, ep.Region} {
+			if opts.Region != "" && r != opts.Region && strings.EqualFold(r, opts.Region) {
+				return "region " + quote(opts.Region) + " differs only in case from " + quote(r) + "; regions are case-sensitive"
+			}
+		}
+	}
+	return ""
+}
+
+func quote(s string) string { return `"` + s + `"` }

@@ -1,0 +1,220 @@
+package ksauth
+
+import (
+	"fmt"
+	"slices"
+)
+
+// Credential is a Keystone v3 identity method: [Password],
+// [ApplicationCredential], [TokenExchange], [TOTP], or several of them in a
+// [MultiFactor]. The set is closed; fmt and slog never show its secrets.
+type Credential interface {
+	// validate checks the fields before anything is sent; field names
+	// in its error are prefixed with prefix ("Credentials").
+	validate(prefix string) error
+	// addTo writes the method into the identity block of an auth request.
+	addTo(id *wireIdentity)
+}
+
+// Domain names a Keystone domain by ID or by Name; ID wins when both are set.
+type Domain struct {
+	ID   string
+	Name string
+}
+
+func (d Domain) isZero() bool { return d.ID == "" && d.Name == "" }
+
+func (d Domain) wire() *wireRef {
+	if d.ID != "" {
+		return &wireRef{ID: d.ID}
+	}
+	return &wireRef{Name: d.Name}
+}
+
+// userRef validates and builds the "user" object shared by password, TOTP and
+// application-credential methods: an ID, or a Name with its domain.
+func userRef(prefix, id, name string, domain Domain) (*wireUser, error) {
+	switch {
+	case id != "":
+		return &wireUser{ID: id}, nil
+	case name == "":
+		return nil, invalid(prefix+".UserID", "set UserID, or Username with UserDomain")
+	case domain.isZero():
+		return nil, invalid(prefix+".UserDomain", "a user given by name needs its domain (ID or Name)")
+	}
+	return &wireUser{Name: name, Domain: domain.wire()}, nil
+}
+
+// Password is the "password" method: a user by UserID, or by Username and
+// UserDomain, and the password.
+type Password struct {
+	UserID     string
+	Username   string
+	UserDomain Domain
+	Password   string // secret
+}
+
+func (p Password) validate(prefix string) error {
+	if _, err := userRef(prefix, p.UserID, p.Username, p.UserDomain); err != nil {
+		return err
+	}
+	if p.Password == "" {
+		return invalid(prefix+".Password", "empty")
+	}
+	return nil
+}
+
+func (p Password) addTo(id *wireIdentity) {
+	u, _ := userRef("", p.UserID, p.Username, p.UserDomain)
+	u.Password = p.Password
+	id.Methods = append(id.Methods, "password")
+	id.Password = &wireUserMethod{User: u}
+}
+
+// Format prints the credential with the password replaced.
+func (p Password) Format(f fmt.State, verb rune) {
+	type plain Password
+	p.Password = mask(p.Password)
+	formatRedacted(f, verb, plain(p))
+}
+
+// ApplicationCredential is the "application_credential" method: ID and
+// Secret, or Name and Secret with the owning user (UserID, or Username and
+// UserDomain). An application credential carries its own project: Keystone
+// refuses a scope sent with it, and so does ksauth, before sending.
+type ApplicationCredential struct {
+	ID         string
+	Name       string
+	Secret     string // secret
+	UserID     string
+	Username   string
+	UserDomain Domain
+}
+
+func (a ApplicationCredential) validate(prefix string) error {
+	if a.ID == "" && a.Name == "" {
+		return invalid(prefix+".ID", "set ID, or Name with the user")
+	}
+	if a.ID == "" {
+		if _, err := userRef(prefix, a.UserID, a.Username, a.UserDomain); err != nil {
+			return err
+		}
+	}
+	if a.Secret == "" {
+		return invalid(prefix+".Secret", "empty")
+	}
+	return nil
+}
+
+func (a ApplicationCredential) addTo(id *wireIdentity) {
+	w := &wireAppCred{ID: a.ID, Secret: a.Secret}
+	if a.ID == "" {
+		w.Name = a.Name
+		w.User, _ = userRef("", a.UserID, a.Username, a.UserDomain)
+	}
+	id.Methods = append(id.Methods, "application_credential")
+	id.ApplicationCredential = w
+}
+
+// Format prints the credential with the secret replaced.
+func (a ApplicationCredential) Format(f fmt.State, verb rune) {
+	type plain ApplicationCredential
+	a.Secret = mask(a.Secret)
+	formatRedacted(f, verb, plain(a))
+}
+
+// TokenExchange is the "token" method: a new token for an existing one,
+// usually with another scope (unscoped → project, project → other project).
+// The new token keeps the old token's expiry: rescoping never extends a
+// session. Keystone answers 404, not 401, when Token is expired or revoked.
+type TokenExchange struct {
+	Token string // secret: the existing token id
+}
+
+func (t TokenExchange) validate(prefix string) error {
+	if t.Token == "" {
+		return invalid(prefix+".Token", "empty")
+	}
+	return nil
+}
+
+func (t TokenExchange) addTo(id *wireIdentity) {
+	id.Methods = append(id.Methods, "token")
+	id.Token = &wireTokenMethod{ID: t.Token}
+}
+
+// Format prints the credential with the token replaced.
+func (t TokenExchange) Format(f fmt.State, verb rune) {
+	type plain TokenExchange
+	t.Token = mask(t.Token)
+	formatRedacted(f, verb, plain(t))
+}
+
+// TOTP is the "totp" method: a user (UserID, or Username and UserDomain) and
+// a time-based one-time passcode.
+type TOTP struct {
+	UserID     string
+	Username   string
+	UserDomain Domain
+	Passcode   string // secret
+}
+
+func (t TOTP) validate(prefix string) error {
+	if _, err := userRef(prefix, t.UserID, t.Username, t.UserDomain); err != nil {
+		return err
+	}
+	if t.Passcode == "" {
+		return invalid(prefix+".Passcode", "empty")
+	}
+	return nil
+}
+
+func (t TOTP) addTo(id *wireIdentity) {
+	u, _ := userRef("", t.UserID, t.Username, t.UserDomain)
+	u.Passcode = t.Passcode
+	id.Methods = append(id.Methods, "totp")
+	id.TOTP = &wireUserMethod{User: u}
+}
+
+// Format prints the credential with the passcode replaced.
+func (t TOTP) Format(f fmt.State, verb rune) {
+	type plain TOTP
+	t.Passcode = mask(t.Passcode)
+	formatRedacted(f, verb, plain(t))
+}
+
+// MultiFactor sends several methods in one request, e.g. Password and TOTP
+// for a user whose rules require both. Each method may appear once.
+type MultiFactor []Credential
+
+func (m MultiFactor) validate(prefix string) error {
+	if len(m) == 0 {
+		return invalid(prefix, "MultiFactor needs at least one method")
+	}
+	var seen []string
+	for i, c := range m {
+		field := fmt.Sprintf("%s[%d]", prefix, i)
+		if c == nil {
+			return invalid(field, "nil credential")
+		}
+		if _, nested := c.(MultiFactor); nested {
+			return invalid(field, "MultiFactor cannot be nested")
+		}
+		if err := c.validate(field); err != nil {
+			return err
+		}
+		var probe wireIdentity
+		c.addTo(&probe)
+		if slices.Contains(seen, probe.Methods[0]) {
+			return invalid(field, "method %q given twice", probe.Methods[0])
+		}
+		seen = append(seen, probe.Methods[0])
+	}
+	return nil
+}
+
+func (m MultiFactor) addTo(id *wireIdentity) {
+	for _, c := range m {
+		c.addTo(id)
+	}
+}

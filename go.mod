@@ -1,0 +1,3 @@
+module github.com/ksauth/ksauth
+
+go 1.25

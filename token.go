@@ -1,0 +1,226 @@
+package ksauth
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Token is an authentication result: the secret ID that goes in request
+// headers, its expiry, who it belongs to, what it is scoped to, and the
+// service catalog. A Token is immutable once returned; share it freely.
+type Token struct {
+	// ID is the token itself, a secret: String, every fmt verb and
+	// LogValue show only a SHA-256 fingerprint of it.
+	ID string
+	// ExpiresAt is when the token stops working, on the local clock: the
+	// server's remaining lifetime (expires_at − issued_at) added to the local
+	// time the request was sent, so a skewed client clock does not matter.
+	// Zero means it never expires (Keystone null) or the expiry is unknown.
+	ExpiresAt time.Time
+	// IssuedAt is the server's issued_at, on the server clock.
+	IssuedAt time.Time
+	// Methods are the identity methods the token proves (order not
+	// significant: Keystone keeps them in a set).
+	Methods []string
+	User    User
+	Project *Project // set when project-scoped
+	Domain  *Domain  // set when domain-scoped
+	System  bool     // set when system-scoped
+	// IsDomain is Keystone's is_domain: the scoped project acts as a domain.
+	IsDomain bool
+	Trust    *Trust // set when trust-scoped
+	Roles    []Role
+	// Catalog is empty for unscoped tokens and NoCatalog requests.
+	Catalog  Catalog
+	AuditIDs []string
+	// ApplicationCredential is set when the token came from one.
+	ApplicationCredential *ApplicationCredentialRef
+
+	// authHost is the host:port the token was obtained from; the session
+	// trusts it with the token. Empty for tokens made outside ksauth.
+	authHost string
+}
+
+// User is the token's owner.
+type User struct {
+	ID     string
+	Name   string
+	Domain Domain
+	// PasswordExpiresAt is zero when the password does not expire.
+	PasswordExpiresAt time.Time
+}
+
+// Project is the project a token is scoped to.
+type Project struct {
+	ID     string
+	Name   string
+	Domain Domain
+}
+
+// Role is a role the token carries on its scope.
+type Role struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// Trust is the OS-TRUST trust a token acts on.
+type Trust struct {
+	ID            string
+	TrustorUserID string
+	TrusteeUserID string
+	Impersonation bool
+}
+
+// ApplicationCredentialRef describes the application credential a token was
+// issued for.
+type ApplicationCredentialRef struct {
+	ID          string
+	Name        string
+	Restricted  bool // the credential may not create other credentials or trusts
+	AccessRules []AccessRule
+}
+
+// AccessRule limits an application credential to some API calls. Keystone
+// does not enforce them; the services' keystonemiddleware does.
+type AccessRule struct {
+	ID      string `json:"id"`
+	Service string `json:"service"`
+	Method  string `json:"method"`
+	Path    string `json:"path"`
+}
+
+// Valid reports whether t is non-nil, has an ID, and is not expired at now.
+func (t *Token) Valid(now time.Time) bool {
+	return t != nil && t.ID != "" && (t.ExpiresAt.IsZero() || now.Before(t.ExpiresAt))
+}
+
+// SetHeaders puts the token on a request's headers (X-Auth-Token).
+func (t *Token) SetHeaders(h http.Header) {
+	h.Set("X-Auth-Token", t.ID)
+}
+
+// HasHeaders reports whether h already carries a token, set by the caller.
+func (t *Token) HasHeaders(h http.Header) bool {
+	return h.Get("X-Auth-Token") != ""
+}
+
+// Rejected reports whether resp says the server refused this token, so the
+// caller should authenticate again: a 401.
+func (t *Token) Rejected(resp *http.Response) bool {
+	return resp.StatusCode == http.StatusUnauthorized
+}
+
+// scopeString is a short description of what the token is scoped to.
+func (t *Token) scopeString() string {
+	switch {
+	case t.Project != nil:
+		return "project " + t.Project.Name + " (" + t.Project.ID + ")"
+	case t.Domain != nil:
+		return "domain " + t.Domain.Name + " (" + t.Domain.ID + ")"
+	case t.System:
+		return "system"
+	case t.Trust != nil:
+		return "trust " + t.Trust.ID
+	}
+	return "unscoped"
+}
+
+// String describes the token without revealing it.
+func (t *Token) String() string {
+	if t == nil {
+		return "Token(nil)"
+	}
+	exp := "never"
+	if !t.ExpiresAt.IsZero() {
+		exp = t.ExpiresAt.Format(time.RFC3339)
+	}
+	return fmt.Sprintf("Token(%s, user %s, %s, expires %s)", fingerprint(t.ID), t.User.Name, t.scopeString(), exp)
+}
+
+// Format prints String for %v and %s, and the fields with the ID replaced by
+// its fingerprint for %+v and %#v.
+func (t *Token) Format(f fmt.State, verb rune) {
+	if t == nil || (verb != 'v' || !f.Flag('+') && !f.Flag('#')) {
+		fmt.Fprint(f, t.String())
+		return
+	}
+	type plain Token
+	c := plain(*t)
+	c.ID = fingerprint(t.ID)
+	formatRedacted(f, verb, &c)
+}
+
+// LogValue shows the token in slog records as its fingerprint, scope and expiry.
+func (t *Token) LogValue() slog.Value {
+	if t == nil {
+		return slog.StringValue("<nil>")
+	}
+	return slog.GroupValue(
+		slog.String("id", fingerprint(t.ID)),
+		slog.String("user", t.User.Name),
+		slog.String("scope", t.scopeString()),
+		slog.Time("expires_at", t.ExpiresAt),
+	)
+}
+
+// newToken converts a decoded token body. sent is the local time the request
+// was sent; serverNow is the server's idea of that moment (issued_at for a
+// fresh token, the Date header for a validated one, zero if unknown).
+func newToken(id string, w *wireToken, sent, serverNow time.Time) *Token {
+	t := &Token{
+		ID:        id,
+		IssuedAt:  w.IssuedAt.Time,
+		Methods:   w.Methods,
+		User:      User{ID: w.User.ID, Name: w.User.Name, Domain: w.User.Domain, PasswordExpiresAt: w.User.PasswordExpiresAt.Time},
+		Domain:    w.Domain,
+		System:    w.System != nil && w.System.All,
+		IsDomain:  w.IsDomain,
+		Roles:     w.Roles,
+		Catalog:   w.Catalog,
+		AuditIDs:  w.AuditIDs,
+		ExpiresAt: localExpiry(w.ExpiresAt.Time, serverNow, sent),
+	}
+	if p := w.Project; p != nil {
+		t.Project = &Project{ID: p.ID, Name: p.Name, Domain: p.Domain}
+	}
+	if tr := w.Trust; tr != nil {
+		t.Trust = &Trust{ID: tr.ID, TrustorUserID: tr.TrustorUser.ID, TrusteeUserID: tr.TrusteeUser.ID, Impersonation: tr.Impersonation}
+	}
+	if ac := w.ApplicationCredential; ac != nil {
+		t.ApplicationCredential = &ApplicationCredentialRef{ID: ac.ID, Name: ac.Name, Restricted: ac.Restricted, AccessRules: ac.AccessRules}
+	}
+	return t
+}
+
+// localExpiry moves a server-clock expiry onto the local clock: the lifetime
+// left on the server (expires − serverNow) counted from localNow. Without a
+// server time it trusts the clocks to agree.
+func localExpiry(expires, serverNow, localNow time.Time) time.Time {
+	switch {
+	case expires.IsZero():
+		return time.Time{}
+	case serverNow.IsZero():
+		return expires
+	}
+	return localNow.Add(expires.Sub(serverNow))
+}
+
+// hostKey returns a URL's host as lower-case host:port with the scheme's
+// default port filled in: the unit the session trusts with a token.
+func hostKey(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		switch strings.ToLower(u.Scheme) {
+		case "https":
+			port = "443"
+		case "http":
+			port = "80"
+		}
+	}
+	return net.JoinHostPort(strings.ToLower(u.Hostname()), port)
+}

@@ -1,0 +1,169 @@
+package ksauth
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// The JSON shapes of Keystone v3 requests and responses. Only this file
+// knows them; the rest of the package uses the public types.
+
+// --- requests ---------------------------------------------------------------
+
+type wireAuthRequest struct {
+	Auth wireAuth `json:"auth"`
+}
+
+type wireAuth struct {
+	Identity wireIdentity `json:"identity"`
+	Scope    any          `json:"scope,omitempty"`
+}
+
+type wireIdentity struct {
+	Methods               []string         `json:"methods"`
+	Password              *wireUserMethod  `json:"password,omitempty"`
+	Token                 *wireTokenMethod `json:"token,omitempty"`
+	ApplicationCredential *wireAppCred     `json:"application_credential,omitempty"`
+	TOTP                  *wireUserMethod  `json:"totp,omitempty"`
+}
+
+type wireUserMethod struct {
+	User *wireUser `json:"user"`
+}
+
+type wireUser struct {
+	ID       string   `json:"id,omitempty"`
+	Name     string   `json:"name,omitempty"`
+	Domain   *wireRef `json:"domain,omitempty"`
+	Password string   `json:"password,omitempty"`
+	Passcode string   `json:"passcode,omitempty"`
+}
+
+type wireTokenMethod struct {
+	ID string `json:"id"`
+}
+
+type wireAppCred struct {
+	ID     string    `json:"id,omitempty"`
+	Name   string    `json:"name,omitempty"`
+	User   *wireUser `json:"user,omitempty"`
+	Secret string    `json:"secret"`
+}
+
+// wireRef is an {id} or {name, domain} reference (users, projects, domains, trusts).
+type wireRef struct {
+	ID     string   `json:"id,omitempty"`
+	Name   string   `json:"name,omitempty"`
+	Domain *wireRef `json:"domain,omitempty"`
+}
+
+// --- responses ----------------------------------------------------------------
+
+type wireTokenResponse struct {
+	Token *wireToken `json:"token"`
+}
+
+type wireToken struct {
+	Methods               []string            `json:"methods"`
+	User                  wireTokenUser       `json:"user"`
+	AuditIDs              []string            `json:"audit_ids"`
+	ExpiresAt             keystoneTime        `json:"expires_at"`
+	IssuedAt              keystoneTime        `json:"issued_at"`
+	Project               *wireProject        `json:"project"`
+	Domain                *Domain             `json:"domain"`
+	System                *struct{ All bool } `json:"system"`
+	IsDomain              bool                `json:"is_domain"`
+	Roles                 []Role              `json:"roles"`
+	Catalog               Catalog             `json:"catalog"`
+	Trust                 *wireTrust          `json:"OS-TRUST:trust"`
+	ApplicationCredential *wireAppCredRef     `json:"application_credential"`
+}
+
+type wireTokenUser struct {
+	ID                string       `json:"id"`
+	Name              string       `json:"name"`
+	Domain            Domain       `json:"domain"`
+	PasswordExpiresAt keystoneTime `json:"password_expires_at"`
+}
+
+type wireProject struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Domain Domain `json:"domain"`
+}
+
+type wireTrust struct {
+	ID            string              `json:"id"`
+	Impersonation bool                `json:"impersonation"`
+	TrustorUser   struct{ ID string } `json:"trustor_user"`
+	TrusteeUser   struct{ ID string } `json:"trustee_user"`
+}
+
+type wireAppCredRef struct {
+	ID          string       `json:"id"`
+	Name        string       `json:"name"`
+	Restricted  bool         `json:"restricted"`
+	AccessRules []AccessRule `json:"access_rules"`
+}
+
+type wireReceiptResponse struct {
+	Receipt struct {
+		Methods   []string      `json:"methods"`
+		User      wireTokenUser `json:"user"`
+		ExpiresAt keystoneTime  `json:"expires_at"`
+	} `json:"receipt"`
+	RequiredAuthMethods [][]string `json:"required_auth_methods"`
+}
+
+type wireError struct {
+	Error *struct {
+		Code    int    `json:"code"`
+		Title   string `json:"title"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// keystoneTime parses every timestamp form Keystone sends: with or without
+// a fraction and a "Z" (no zone means UTC), and null (the zero time).
+type keystoneTime struct{ time.Time }
+
+var keystoneTimeLayouts = []string{
+	time.RFC3339Nano,                // 2026-11-23T07:43:09.000000Z
+	"2006-01-02T15:04:05.999999999", // 2026-11-23T07:03:13, 2026-11-24T06:43:06.000000
+}
+
+func (t *keystoneTime) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		t.Time = time.Time{}
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("timestamp: %w", err)
+	}
+	parsed, err := parseKeystoneTime(s)
+	if err != nil {
+		return err
+	}
+	t.Time = parsed
+	return nil
+}
+
+func parseKeystoneTime(s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	for _, layout := range keystoneTimeLayouts {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("timestamp %q is not in a Keystone format", truncate(s, 40))
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
