@@ -64,6 +64,20 @@ type Keystone struct {
 	}
 }
 
+// Format prints the configuration with the receipt masked (credentials mask
+// their own secrets) and without internal state.
+func (k *Keystone) Format(f fmt.State, verb rune) {
+	type keystone struct {
+		AuthURL           string
+		Credentials       Credential
+		Scope             Scope
+		Receipt           string
+		NoCatalog         bool
+		AllowInsecureHTTP bool
+	}
+	formatRedacted(f, verb, keystone{k.AuthURL, k.Credentials, k.Scope, mask(k.Receipt), k.NoCatalog, k.AllowInsecureHTTP})
+}
+
 // Authenticate sends the credentials and returns the new token.
 func (k *Keystone) Authenticate(ctx context.Context) (*Token, error) {
 	if err := k.validate(); err != nil {
