@@ -8,8 +8,8 @@ package ksauth
 import (
 	"bytes"
 	"context"
-	"io"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
