@@ -73,9 +73,9 @@ func (p Password) addTo(id *wireIdentity) {
 
 // Format prints the credential with the password replaced.
 func (p Password) Format(f fmt.State, verb rune) {
-	type plain Password
+	type password Password
 	p.Password = mask(p.Password)
-	formatRedacted(f, verb, plain(p))
+	formatRedacted(f, verb, password(p))
 }
 
 // ApplicationCredential is the "application_credential" method: ID and
@@ -118,9 +118,9 @@ func (a ApplicationCredential) addTo(id *wireIdentity) {
 
 // Format prints the credential with the secret replaced.
 func (a ApplicationCredential) Format(f fmt.State, verb rune) {
-	type plain ApplicationCredential
+	type applicationCredential ApplicationCredential
 	a.Secret = mask(a.Secret)
-	formatRedacted(f, verb, plain(a))
+	formatRedacted(f, verb, applicationCredential(a))
 }
 
 // TokenExchange is the "token" method: a new token for an existing one,
@@ -145,9 +145,9 @@ func (t TokenExchange) addTo(id *wireIdentity) {
 
 // Format prints the credential with the token replaced.
 func (t TokenExchange) Format(f fmt.State, verb rune) {
-	type plain TokenExchange
+	type tokenExchange TokenExchange
 	t.Token = mask(t.Token)
-	formatRedacted(f, verb, plain(t))
+	formatRedacted(f, verb, tokenExchange(t))
 }
 
 // TOTP is the "totp" method: a user (UserID, or Username and UserDomain) and
@@ -178,9 +178,9 @@ func (t TOTP) addTo(id *wireIdentity) {
 
 // Format prints the credential with the passcode replaced.
 func (t TOTP) Format(f fmt.State, verb rune) {
-	type plain TOTP
+	type totp TOTP
 	t.Passcode = mask(t.Passcode)
-	formatRedacted(f, verb, plain(t))
+	formatRedacted(f, verb, totp(t))
 }
 
 // MultiFactor sends several methods in one request, e.g. Password and TOTP

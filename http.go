@@ -43,8 +43,8 @@ type exchange struct {
 	sent   time.Time // local time the (last) request was sent
 }
 
-// caller is what ksauth's own requests need: a client, a retry policy, a
-// logger, and the secrets to redact from any error they produce.
+// caller is what ksauth's own requests need: a client, a retry policy and a
+// logger.
 type caller struct {
 	client *http.Client
 	retry  *RetryPolicy

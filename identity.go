@@ -86,17 +86,22 @@ func (k *Keystone) subjectCall(ctx context.Context, method string, auth *Token, 
 	return k.tokenCall(ctx, method, auth, "auth/tokens", rawQuery, header)
 }
 
-// tokenCall sends a request under the v3 endpoint with auth as X-Auth-Token.
+// tokenCall sends a request to path under the v3 endpoint with auth as
+// X-Auth-Token.
 func (k *Keystone) tokenCall(ctx context.Context, method string, auth *Token, path, rawQuery string, header http.Header) (*exchange, error) {
-	if !auth.Valid(time.Now()) {
-		return nil, invalid("auth", "nil, empty or expired token")
-	}
 	endpoint, err := k.Endpoint(ctx)
 	if err != nil {
 		return nil, err
 	}
 	u := endpoint.JoinPath(path)
 	u.RawQuery = rawQuery
+	return k.sendToken(ctx, method, auth, u, header)
+}
+
+func (k *Keystone) sendToken(ctx context.Context, method string, auth *Token, u *url.URL, header http.Header) (*exchange, error) {
+	if !auth.Valid(time.Now()) {
+		return nil, invalid("auth", "nil, empty or expired token")
+	}
 	if header == nil {
 		header = http.Header{}
 	}
@@ -180,8 +185,15 @@ const maxPages = 100
 // list GETs path and each following page (links.next on the same host),
 // handing every body to add.
 func (k *Keystone) list(ctx context.Context, tok *Token, path string, add func(json.RawMessage) error) error {
-	ex, err := k.tokenCall(ctx, http.MethodGet, tok, path, "", nil)
-	for page := 1; ; page++ {
+	endpoint, err := k.Endpoint(ctx)
+	if err != nil {
+		return err
+	}
+	for u, page := endpoint.JoinPath(path), 1; u != nil; page++ {
+		if page > maxPages {
+			return &ResponseError{Method: http.MethodGet, URL: safeURL(u), Reason: fmt.Sprintf("more than %d pages", maxPages)}
+		}
+		ex, err := k.sendToken(ctx, http.MethodGet, tok, u, nil)
 		if err != nil {
 			return err
 		}
@@ -191,17 +203,11 @@ func (k *Keystone) list(ctx context.Context, tok *Token, path string, add func(j
 		if err := add(ex.body); err != nil {
 			return ex.responseError("malformed JSON body", err)
 		}
-		next, err := ex.nextLink()
-		if err != nil || next == nil {
+		if u, err = ex.nextLink(); err != nil {
 			return err
 		}
-		if page == maxPages {
-			return ex.responseError(fmt.Sprintf("more than %d pages", maxPages), nil)
-		}
-		header := http.Header{}
-		tok.SetHeaders(header)
-		ex, err = k.caller().call(ctx, http.MethodGet, next, header, nil)
 	}
+	return nil
 }
 
 // nextLink returns the links.next URL of a listing, nil when there is none.

@@ -149,8 +149,8 @@ func (t *Token) Format(f fmt.State, verb rune) {
 		fmt.Fprint(f, t.String())
 		return
 	}
-	type plain Token
-	c := plain(*t)
+	type token Token
+	c := token(*t)
 	c.ID = fingerprint(t.ID)
 	formatRedacted(f, verb, &c)
 }
