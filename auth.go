@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"path"
 	"slices"
 	"strings"
 	"sync"
@@ -78,6 +79,14 @@ func (k *Keystone) Format(f fmt.State, verb rune) {
 	formatRedacted(f, verb, keystone{k.AuthURL, k.Credentials, k.Scope, mask(k.Receipt), k.NoCatalog, k.AllowInsecureHTTP})
 }
 
+// LogValue shows the configuration in slog records as Format does.
+func (k *Keystone) LogValue() slog.Value {
+	if k == nil {
+		return slog.StringValue("<nil>")
+	}
+	return redactedLogValue(k)
+}
+
 // Authenticate sends the credentials and returns the new token.
 func (k *Keystone) Authenticate(ctx context.Context) (*Token, error) {
 	if err := k.validate(); err != nil {
@@ -115,13 +124,16 @@ func wrongEndpoint(err error) bool {
 }
 
 func (k *Keystone) validate() error {
-	if k.Credentials == nil {
+	if k.Credentials == nil || isNilPointer(k.Credentials) {
 		return invalid("Credentials", "nil: set Password, ApplicationCredential, TokenExchange, TOTP or MultiFactor")
 	}
 	if err := k.Credentials.validate("Credentials"); err != nil {
 		return err
 	}
 	if k.Scope != nil {
+		if isNilPointer(k.Scope) {
+			return invalid("Scope", "nil pointer: use a nil Scope for Keystone's default")
+		}
 		if hasAppCred(k.Credentials) {
 			return invalid("Scope", "must be nil with an application credential: it carries its own project")
 		}
@@ -132,10 +144,12 @@ func (k *Keystone) validate() error {
 
 func hasAppCred(c Credential) bool {
 	switch c := c.(type) {
-	case ApplicationCredential:
+	case ApplicationCredential, *ApplicationCredential:
 		return true
 	case MultiFactor:
 		return slices.ContainsFunc(c, hasAppCred)
+	case *MultiFactor:
+		return slices.ContainsFunc(*c, hasAppCred)
 	}
 	return false
 }
@@ -184,7 +198,7 @@ func (k *Keystone) authenticate(ctx context.Context, endpoint *url.URL, r *wireA
 	case ex.status == http.StatusUnauthorized && ex.header.Get("Openstack-Auth-Receipt") != "":
 		return nil, ex.receiptError()
 	}
-	return nil, ex.httpError(receipt)
+	return nil, ex.httpError(append(r.secrets(), receipt)...)
 }
 
 // token decodes a token response. fresh: the token was just issued, so its
@@ -243,7 +257,14 @@ func needsTOTP(e *MFARequiredError) bool {
 // continueWithPasscode completes a multi-factor login: the receipt, a TOTP
 // passcode for the receipt's user, and the scope again.
 func (k *Keystone) continueWithPasscode(ctx context.Context, endpoint *url.URL, mfa *MFARequiredError) (*Token, error) {
+	if mfa.User.ID == "" { // a malformed receipt body: no one to send the passcode for
+		mfa.Err = errors.New("the receipt names no user id; cannot continue with a passcode")
+		return nil, mfa
+	}
 	code, err := k.Passcode(ctx)
+	if err == nil && code == "" {
+		err = errors.New("empty")
+	}
 	if err != nil {
 		mfa.Err = fmt.Errorf("passcode: %w", err)
 		return nil, mfa
@@ -318,6 +339,12 @@ func parseAuthURL(raw string) (*url.URL, error) {
 	}
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil {
+		// url.Error repeats the whole URL, user info (a password) included:
+		// keep only the reason.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return nil, invalid("AuthURL", "not a URL: %v", redact(err.Error()))
 	}
 	if u.Host == "" || u.Scheme == "" {
@@ -326,7 +353,15 @@ func parseAuthURL(raw string) (*url.URL, error) {
 	if u.User != nil {
 		return nil, invalid("AuthURL", "must not carry user info")
 	}
-	u.Path = strings.TrimRight(u.Path, "/")
+	if u.Scheme != "https" && u.Scheme != "http" { // url.Parse lower-cases it
+		return nil, invalid("AuthURL", "scheme %q is not http or https", u.Scheme)
+	}
+	// Clean the path as url.JoinPath will when the request URL is built
+	// ("/v3/." and "/v3//" are "/v3"), so that the v3 test, discovery's
+	// fallback and Endpoint all see the path that is used.
+	if u.Path != "" {
+		u.Path = strings.TrimRight(path.Clean(u.Path), "/")
+	}
 	u.RawPath = ""
 	u.RawQuery, u.Fragment = "", ""
 	return u, nil

@@ -107,18 +107,20 @@ func (c Catalog) Endpoint(opts EndpointOpts) (string, error) {
 		return "", invalid("EndpointOpts.Type", "empty")
 	}
 	var available []Endpoint
+	services := 0
 	for _, typ := range candidateTypes(opts.Type) {
 		for _, svc := range c {
 			if svc.Type != typ || opts.Name != "" && svc.Name != opts.Name {
 				continue
 			}
+			services++
 			available = append(available, svc.Endpoints...)
 			if url, ok := svc.pick(opts); ok {
 				return url, nil
 			}
 		}
 	}
-	return "", &EndpointNotFoundError{Opts: opts, Available: available, Hint: caseHint(opts, available)}
+	return "", &EndpointNotFoundError{Opts: opts, Available: available, Hint: c.caseHint(opts, available), services: services}
 }
 
 // pick returns the URL of the first endpoint of s matching opts' region,
@@ -138,13 +140,23 @@ func (e Endpoint) inRegion(region string) bool {
 	return region == "" || e.RegionID == region || e.Region == region
 }
 
-// caseHint explains a miss caused only by letter case, the usual typo.
-func caseHint(opts EndpointOpts, available []Endpoint) string {
+// caseHint explains a miss caused only by letter case, the usual typo: in
+// the region, the service type or the service name.
+func (c Catalog) caseHint(opts EndpointOpts, available []Endpoint) string {
 	for _, ep := range available {
 		for _, r := range []string{ep.RegionID, ep.Region} {
 			if opts.Region != "" && r != opts.Region && strings.EqualFold(r, opts.Region) {
 				return "region " + quote(opts.Region) + " differs only in case from " + quote(r) + "; regions are case-sensitive"
 			}
+		}
+	}
+	candidates := candidateTypes(opts.Type)
+	for _, svc := range c {
+		switch {
+		case !slices.Contains(candidates, svc.Type) && strings.EqualFold(svc.Type, opts.Type):
+			return "service type " + quote(opts.Type) + " differs only in case from " + quote(svc.Type) + "; types are case-sensitive"
+		case slices.Contains(candidates, svc.Type) && opts.Name != "" && svc.Name != opts.Name && strings.EqualFold(svc.Name, opts.Name):
+			return "service name " + quote(opts.Name) + " differs only in case from " + quote(svc.Name) + "; names are case-sensitive"
 		}
 	}
 	return ""

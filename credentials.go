@@ -1,7 +1,10 @@
 package ksauth
 
 import (
+	"encoding/json"
 	"fmt"
+	"log/slog"
+	"reflect"
 	"slices"
 )
 
@@ -78,6 +81,16 @@ func (p Password) Format(f fmt.State, verb rune) {
 	formatRedacted(f, verb, password(p))
 }
 
+// LogValue shows the credential in slog records as Format does, secret masked.
+func (p Password) LogValue() slog.Value { return redactedLogValue(p) }
+
+// MarshalJSON encodes the credential with its secret masked, for JSON logs.
+func (p Password) MarshalJSON() ([]byte, error) {
+	type plain Password
+	p.Password = mask(p.Password)
+	return json.Marshal(plain(p))
+}
+
 // ApplicationCredential is the "application_credential" method: ID and
 // Secret, or Name and Secret with the owning user (UserID, or Username and
 // UserDomain). An application credential carries its own project: Keystone
@@ -123,6 +136,16 @@ func (a ApplicationCredential) Format(f fmt.State, verb rune) {
 	formatRedacted(f, verb, applicationCredential(a))
 }
 
+// LogValue shows the credential in slog records as Format does, secret masked.
+func (a ApplicationCredential) LogValue() slog.Value { return redactedLogValue(a) }
+
+// MarshalJSON encodes the credential with its secret masked, for JSON logs.
+func (a ApplicationCredential) MarshalJSON() ([]byte, error) {
+	type plain ApplicationCredential
+	a.Secret = mask(a.Secret)
+	return json.Marshal(plain(a))
+}
+
 // TokenExchange is the "token" method: a new token for an existing one,
 // usually with another scope (unscoped → project, project → other project).
 // The new token keeps the old token's expiry: rescoping never extends a
@@ -148,6 +171,16 @@ func (t TokenExchange) Format(f fmt.State, verb rune) {
 	type tokenExchange TokenExchange
 	t.Token = mask(t.Token)
 	formatRedacted(f, verb, tokenExchange(t))
+}
+
+// LogValue shows the credential in slog records as Format does, secret masked.
+func (t TokenExchange) LogValue() slog.Value { return redactedLogValue(t) }
+
+// MarshalJSON encodes the credential with its secret masked, for JSON logs.
+func (t TokenExchange) MarshalJSON() ([]byte, error) {
+	type plain TokenExchange
+	t.Token = mask(t.Token)
+	return json.Marshal(plain(t))
 }
 
 // TOTP is the "totp" method: a user (UserID, or Username and UserDomain) and
@@ -183,6 +216,16 @@ func (t TOTP) Format(f fmt.State, verb rune) {
 	formatRedacted(f, verb, totp(t))
 }
 
+// LogValue shows the credential in slog records as Format does, secret masked.
+func (t TOTP) LogValue() slog.Value { return redactedLogValue(t) }
+
+// MarshalJSON encodes the credential with its secret masked, for JSON logs.
+func (t TOTP) MarshalJSON() ([]byte, error) {
+	type plain TOTP
+	t.Passcode = mask(t.Passcode)
+	return json.Marshal(plain(t))
+}
+
 // MultiFactor sends several methods in one request, e.g. Password and TOTP
 // for a user whose rules require both. Each method may appear once.
 type MultiFactor []Credential
@@ -194,10 +237,11 @@ func (m MultiFactor) validate(prefix string) error {
 	var seen []string
 	for i, c := range m {
 		field := fmt.Sprintf("%s[%d]", prefix, i)
-		if c == nil {
+		if c == nil || isNilPointer(c) {
 			return invalid(field, "nil credential")
 		}
-		if _, nested := c.(MultiFactor); nested {
+		switch c.(type) {
+		case MultiFactor, *MultiFactor:
 			return invalid(field, "MultiFactor cannot be nested")
 		}
 		if err := c.validate(field); err != nil {
@@ -213,8 +257,19 @@ func (m MultiFactor) validate(prefix string) error {
 	return nil
 }
 
+// LogValue shows the methods in slog records, secrets masked (fmt masks
+// them already: each method has its own Format).
+func (m MultiFactor) LogValue() slog.Value { return redactedLogValue(m) }
+
 func (m MultiFactor) addTo(id *wireIdentity) {
 	for _, c := range m {
 		c.addTo(id)
 	}
+}
+
+// isNilPointer reports a typed nil pointer held in an interface, such as a
+// (*Password)(nil) Credential, whose value methods would panic.
+func isNilPointer(v any) bool {
+	rv := reflect.ValueOf(v)
+	return rv.Kind() == reflect.Pointer && rv.IsNil()
 }

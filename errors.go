@@ -195,6 +195,8 @@ type EndpointNotFoundError struct {
 	Opts      EndpointOpts
 	Available []Endpoint // endpoints of the matching service type(s), any region/interface
 	Hint      string     // e.g. `region "regionone" differs only in case from "RegionOne"`
+
+	services int // how many services of the type (and name) the catalog has
 }
 
 func (e *EndpointNotFoundError) Error() string {
@@ -207,11 +209,14 @@ func (e *EndpointNotFoundError) Error() string {
 		fmt.Fprintf(&b, " in region %q", e.Opts.Region)
 	}
 	fmt.Fprintf(&b, " with interface %s", strings.Join(e.Opts.interfaces(), "|"))
-	if len(e.Available) == 0 {
+	switch {
+	case len(e.Available) == 0 && e.services > 0:
+		b.WriteString(": the catalog lists the service with no endpoints (as in domain- and system-scoped tokens)")
+	case len(e.Available) == 0:
 		b.WriteString(": the catalog has no such service")
-	} else {
+	default:
 		fmt.Fprintf(&b, "; the catalog has regions %s and interfaces %s",
-			listOrNone(uniq(e.Available, func(ep Endpoint) string { return ep.Region })),
+			listOrNone(uniq(e.Available, Endpoint.regionName)),
 			listOrNone(uniq(e.Available, func(ep Endpoint) string { return ep.Interface })))
 	}
 	if e.Hint != "" {
@@ -222,6 +227,14 @@ func (e *EndpointNotFoundError) Error() string {
 
 // Unwrap makes the error match ErrNotFound.
 func (e *EndpointNotFoundError) Unwrap() error { return ErrNotFound }
+
+// regionName is the endpoint's region, by name or else by id.
+func (e Endpoint) regionName() string {
+	if e.Region != "" {
+		return e.Region
+	}
+	return e.RegionID
+}
 
 func uniq(eps []Endpoint, key func(Endpoint) string) []string {
 	var out []string

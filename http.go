@@ -99,6 +99,9 @@ func sameHostClient(c *http.Client) *http.Client {
 		if hostKey(req.URL) != hostKey(via[0].URL) {
 			return fmt.Errorf("%w: redirect to %s", ErrUntrustedHost, hostKey(req.URL))
 		}
+		if !strings.EqualFold(req.URL.Scheme, via[0].URL.Scheme) { // https → http on the same host:port
+			return fmt.Errorf("%w: redirect from %s to %s", ErrUntrustedHost, via[0].URL.Scheme, req.URL.Scheme)
+		}
 		if userCheck != nil {
 			return userCheck(req, via)
 		}
@@ -150,7 +153,7 @@ func (ex *exchange) httpError(secrets ...string) *HTTPError {
 	if json.Unmarshal(ex.body, &w) == nil && w.Error != nil {
 		e.Title, e.Message = w.Error.Title, redact(w.Error.Message, secrets...)
 	} else if isPlainText(ex.header) {
-		e.Message = redact(truncate(firstLine(string(ex.body)), 200), secrets...)
+		e.Message = truncate(redact(firstLine(string(ex.body)), secrets...), 200) // redact first: a cut secret would not match
 	}
 	return e
 }

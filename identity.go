@@ -222,7 +222,7 @@ func (ex *exchange) nextLink() (*url.URL, error) {
 		return nil, nil
 	}
 	next, err := ex.url.Parse(*page.Links.Next)
-	if err != nil || hostKey(next) != hostKey(ex.url) {
+	if err != nil || hostKey(next) != hostKey(ex.url) || !strings.EqualFold(next.Scheme, ex.url.Scheme) {
 		return nil, ex.responseError("links.next points elsewhere", err)
 	}
 	return next, nil

@@ -70,3 +70,10 @@ func mask(secret string) string {
 	}
 	return redacted
 }
+
+// redactedLogValue is the slog value of a ksauth value whose fmt output hides
+// its secrets (v or its parts have a Format method): its %+v text. Without
+// it a JSON handler would encode the value with encoding/json, secrets and all.
+func redactedLogValue(v any) slog.Value {
+	return slog.StringValue(fmt.Sprintf("%+v", v))
+}

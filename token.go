@@ -1,6 +1,7 @@
 package ksauth
 
 import (
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net"
@@ -99,14 +100,25 @@ func (t *Token) Valid(now time.Time) bool {
 	return t != nil && t.ID != "" && (t.ExpiresAt.IsZero() || now.Before(t.ExpiresAt))
 }
 
+// authTokenHeader is X-Auth-Token in canonical form: indexing the header
+// map with it directly saves canonicalising the key on every request.
+const authTokenHeader = "X-Auth-Token"
+
 // SetHeaders puts the token on a request's headers (X-Auth-Token).
 func (t *Token) SetHeaders(h http.Header) {
-	h.Set("X-Auth-Token", t.ID)
+	h[authTokenHeader] = []string{t.ID}
+}
+
+// dropHeaders removes the headers SetHeaders sets, so that a request going
+// to a host not trusted with a token carries none.
+func (t *Token) dropHeaders(h http.Header) {
+	delete(h, authTokenHeader)
 }
 
 // HasHeaders reports whether h already carries a token, set by the caller.
 func (t *Token) HasHeaders(h http.Header) bool {
-	return h.Get("X-Auth-Token") != ""
+	v := h[authTokenHeader]
+	return len(v) > 0 && v[0] != ""
 }
 
 // Rejected reports whether resp says the server refused this token, so the
@@ -143,16 +155,27 @@ func (t *Token) String() string {
 }
 
 // Format prints String for %v and %s, and the fields with the ID replaced by
-// its fingerprint for %+v and %#v.
-func (t *Token) Format(f fmt.State, verb rune) {
-	if t == nil || (verb != 'v' || !f.Flag('+') && !f.Flag('#')) {
+// its fingerprint for %+v and %#v. Its value receiver keeps a Token value
+// (a struct field, say) redacted too; fmt prints a nil *Token as <nil>.
+func (t Token) Format(f fmt.State, verb rune) {
+	if verb != 'v' || !f.Flag('+') && !f.Flag('#') {
 		fmt.Fprint(f, t.String())
 		return
 	}
 	type token Token
-	c := token(*t)
+	c := token(t)
 	c.ID = fingerprint(t.ID)
 	formatRedacted(f, verb, &c)
+}
+
+// MarshalJSON encodes the token with its ID replaced by its fingerprint, as
+// %+v shows it, so that a JSON log handler never writes the secret (slog's
+// JSON handler uses encoding/json for a Token value or a slice of tokens).
+func (t Token) MarshalJSON() ([]byte, error) {
+	type token Token
+	c := token(t)
+	c.ID = fingerprint(t.ID)
+	return json.Marshal(c)
 }
 
 // LogValue shows the token in slog records as its fingerprint, scope and expiry.

@@ -52,6 +52,25 @@ type wireAppCred struct {
 	Secret string    `json:"secret"`
 }
 
+// secrets lists the secrets in the request, to be redacted from whatever
+// the server echoes in an error.
+func (r *wireAuthRequest) secrets() []string {
+	var out []string
+	id := r.Auth.Identity
+	for _, m := range []*wireUserMethod{id.Password, id.TOTP} {
+		if m != nil && m.User != nil {
+			out = append(out, m.User.Password, m.User.Passcode)
+		}
+	}
+	if id.Token != nil {
+		out = append(out, id.Token.ID)
+	}
+	if id.ApplicationCredential != nil {
+		out = append(out, id.ApplicationCredential.Secret)
+	}
+	return out
+}
+
 // wireRef is an {id} or {name, domain} reference (users, projects, domains, trusts).
 type wireRef struct {
 	ID     string   `json:"id,omitempty"`

@@ -1,0 +1,266 @@
+package ksauth
+
+import (
+	"encoding/json"
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// captureCatalog returns the catalog of a recorded token response.
+func captureCatalog(t testing.TB, name string) Catalog {
+	t.Helper()
+	var w wireTokenResponse
+	require.NoError(t, json.Unmarshal(loadCapture(t, name).Response.Body, &w))
+	require.NotNil(t, w.Token)
+	return w.Token.Catalog
+}
+
+func eps(region, regionID string, urls map[string]string) []Endpoint {
+	var out []Endpoint
+	for _, iface := range []string{"public", "internal", "admin"} {
+		if u, ok := urls[iface]; ok {
+			out = append(out, Endpoint{ID: iface + "-" + regionID, Interface: iface, Region: region, RegionID: regionID, URL: u})
+		}
+	}
+	return out
+}
+
+func TestCatalogEndpointRecorded(t *testing.T) {
+	cat := captureCatalog(t, "auth_password_project_id")
+	const demo = "172d9bc5ed114531a3e52e6787ef3db0"
+	tests := []struct {
+		opts EndpointOpts
+		want string
+	}{
+		{EndpointOpts{Type: "compute"}, "http://public.regionone.example.test:8774/v2.1"},
+		{EndpointOpts{Type: "compute", Region: "RegionTwo"}, "http://public.regiontwo.example.test:8774/v2.1"},
+		{EndpointOpts{Type: "compute", Region: "RegionTwo", Interfaces: []string{"internal"}}, "http://internal.regiontwo.example.test:8774/v2.1"},
+		{EndpointOpts{Type: "compute", Interfaces: []string{"internalURL"}}, "http://internal.regionone.example.test:8774/v2.1"},
+		{EndpointOpts{Type: "compute", Interfaces: []string{"publicURL"}}, "http://public.regionone.example.test:8774/v2.1"},
+		{EndpointOpts{Type: "compute", Interfaces: []string{"adminURL", "public"}}, "http://admin.regionone.example.test:8774/v2.1"},
+		{EndpointOpts{Type: "compute", Interfaces: []string{"Internal"}}, "http://internal.regionone.example.test:8774/v2.1"},
+		{EndpointOpts{Type: "compute", Interfaces: []string{"nonsense", "admin"}}, "http://admin.regionone.example.test:8774/v2.1"},
+		{EndpointOpts{Type: "compute", Name: "nova"}, "http://public.regionone.example.test:8774/v2.1"},
+		{EndpointOpts{Type: "identity"}, mockBase + "/v3"},
+		{EndpointOpts{Type: "block-storage", Region: "RegionTwo"}, "http://public.regiontwo.example.test:8776/v3/" + demo},
+		{EndpointOpts{Type: "volumev3", Name: "cinderv3"}, "http://public.regionone.example.test:8776/v3/" + demo},
+		{EndpointOpts{Type: "block-storage", Name: "cinderv3"}, "http://public.regionone.example.test:8776/v3/" + demo},
+		{EndpointOpts{Type: "volume", Name: "cinder"}, "http://public.regionone.example.test:8776/v3/" + demo},
+		{EndpointOpts{Type: "object-store", Interfaces: []string{"internal"}}, "http://internal.regionone.example.test:8080/v1/AUTH_" + demo},
+		{EndpointOpts{Type: "network", Region: "RegionTwo"}, "http://public.regiontwo.example.test:9696/"},
+		{EndpointOpts{Type: "image", Region: "RegionOne", Interfaces: []string{"admin"}}, "http://admin.regionone.example.test:9292"},
+	}
+	for _, tc := range tests {
+		got, err := cat.Endpoint(tc.opts)
+		if assert.NoError(t, err, "%+v", tc.opts) {
+			assert.Equal(t, tc.want, got, "%+v", tc.opts)
+		}
+	}
+}
+
+// TestCatalogServiceTypeAliases: each alias finds the service, and a service
+// of exactly the requested type wins over an alias.
+func TestCatalogServiceTypeAliases(t *testing.T) {
+	all := Catalog{
+		{Type: "volumev2", Name: "cinderv2", Endpoints: eps("R", "R", map[string]string{"public": "https://v2"})},
+		{Type: "block-storage", Name: "cinder", Endpoints: eps("R", "R", map[string]string{"public": "https://bs"})},
+		{Type: "volumev3", Name: "cinderv3", Endpoints: eps("R", "R", map[string]string{"public": "https://v3"})},
+		{Type: "sharev2", Name: "manilav2", Endpoints: eps("R", "R", map[string]string{"public": "https://share"})},
+		{Type: "metering", Name: "ceilometer", Endpoints: eps("R", "R", map[string]string{"public": "https://meter"})},
+	}
+	onlyV3 := Catalog{{Type: "volumev3", Endpoints: eps("R", "R", map[string]string{"public": "https://v3"})}}
+	onlyOld := Catalog{{Type: "block-store", Endpoints: eps("R", "R", map[string]string{"public": "https://old"})}}
+	tests := []struct {
+		cat  Catalog
+		typ  string
+		want string
+	}{
+		{all, "block-storage", "https://bs"},
+		{all, "volumev3", "https://v3"},
+		{all, "volumev2", "https://v2"},
+		{all, "volume", "https://bs"}, // no exact match: the official type first
+		{all, "block-store", "https://bs"},
+		{all, "shared-file-system", "https://share"},
+		{all, "share", "https://share"},
+		{all, "meter", "https://meter"},
+		{all, "telemetry", "https://meter"},
+		{onlyV3, "block-storage", "https://v3"},
+		{onlyV3, "volume", "https://v3"},
+		{onlyV3, "volumev2", "https://v3"},
+		{onlyOld, "block-storage", "https://old"},
+		{onlyOld, "volumev3", "https://old"},
+	}
+	for _, tc := range tests {
+		got, err := tc.cat.Endpoint(EndpointOpts{Type: tc.typ})
+		if assert.NoError(t, err, tc.typ) {
+			assert.Equal(t, tc.want, got, tc.typ)
+		}
+	}
+	// Unrelated types are not aliases of each other.
+	_, err := all.Endpoint(EndpointOpts{Type: "compute"})
+	assert.ErrorIs(t, err, ErrNotFound)
+	_, err = onlyV3.Endpoint(EndpointOpts{Type: "object-store"})
+	assert.ErrorIs(t, err, ErrNotFound)
+}
+
+// TestCatalogInterfacePreference: the first interface that exists in the
+// region wins, in the caller's order; an alias service with the preferred
+// interface does not beat the exact type with another.
+func TestCatalogInterfacePreference(t *testing.T) {
+	cat := Catalog{
+		{Type: "compute", Endpoints: append(
+			eps("One", "One", map[string]string{"public": "https://pub-1"}),
+			eps("Two", "Two", map[string]string{"internal": "https://int-2", "public": "https://pub-2"})...)},
+	}
+	tests := []struct {
+		opts EndpointOpts
+		want string
+	}{
+		{EndpointOpts{Type: "compute", Interfaces: []string{"internal", "public"}}, "https://int-2"},
+		{EndpointOpts{Type: "compute", Interfaces: []string{"internal", "public"}, Region: "One"}, "https://pub-1"},
+		{EndpointOpts{Type: "compute", Interfaces: []string{"public", "internal"}, Region: "Two"}, "https://pub-2"},
+		{EndpointOpts{Type: "compute", Region: "Two"}, "https://pub-2"},
+	}
+	for _, tc := range tests {
+		got, err := cat.Endpoint(tc.opts)
+		if assert.NoError(t, err, "%+v", tc.opts) {
+			assert.Equal(t, tc.want, got, "%+v", tc.opts)
+		}
+	}
+	_, err := cat.Endpoint(EndpointOpts{Type: "compute", Interfaces: []string{"internal"}, Region: "One"})
+	assert.ErrorIs(t, err, ErrNotFound)
+}
+
+// TestCatalogRegionIDAndName: region matches region_id or region, exactly.
+func TestCatalogRegionIDAndName(t *testing.T) {
+	cat := Catalog{{Type: "compute", Endpoints: []Endpoint{
+		{Interface: "public", RegionID: "r-1", Region: "Legacy", URL: "https://legacy"},
+		{Interface: "public", RegionID: "RegionX", URL: "https://x"},
+		{Interface: "public", Region: "OnlyName", URL: "https://name"},
+	}}}
+	for region, want := range map[string]string{"r-1": "https://legacy", "Legacy": "https://legacy", "RegionX": "https://x", "OnlyName": "https://name"} {
+		got, err := cat.Endpoint(EndpointOpts{Type: "compute", Region: region})
+		if assert.NoError(t, err, region) {
+			assert.Equal(t, want, got, region)
+		}
+	}
+	for _, region := range []string{"legacy", "R-1", "regionx", "onlyname", " RegionX", "Region"} {
+		_, err := cat.Endpoint(EndpointOpts{Type: "compute", Region: region})
+		assert.ErrorIs(t, err, ErrNotFound, region)
+	}
+}
+
+func TestCatalogNotFoundError(t *testing.T) {
+	cat := captureCatalog(t, "auth_password_project_id")
+
+	_, err := cat.Endpoint(EndpointOpts{Type: "compute", Region: "RegionThree", Interfaces: []string{"internalURL"}})
+	var nf *EndpointNotFoundError
+	require.ErrorAs(t, err, &nf)
+	assert.ErrorIs(t, err, ErrNotFound)
+	assert.Len(t, nf.Available, 6)
+	assert.Empty(t, nf.Hint)
+	assert.Equal(t, `ksauth: no endpoint for service type "compute" in region "RegionThree" with interface internal; `+
+		`the catalog has regions [RegionOne RegionTwo] and interfaces [public internal admin]`, err.Error())
+
+	// A region that differs only in case gets a hint.
+	_, err = cat.Endpoint(EndpointOpts{Type: "compute", Region: "regionone"})
+	require.ErrorAs(t, err, &nf)
+	assert.Contains(t, nf.Hint, `"regionone" differs only in case from "RegionOne"`)
+	assert.Contains(t, err.Error(), "case-sensitive")
+
+	// Aliases count: the error lists what the volumev3 and block-storage services have.
+	_, err = cat.Endpoint(EndpointOpts{Type: "volume", Region: "Nowhere"})
+	require.ErrorAs(t, err, &nf)
+	assert.Len(t, nf.Available, 12)
+
+	// A type the catalog does not have at all.
+	_, err = cat.Endpoint(EndpointOpts{Type: "dns"})
+	require.ErrorAs(t, err, &nf)
+	assert.Empty(t, nf.Available)
+	assert.Contains(t, err.Error(), `no endpoint for service type "dns"`)
+	assert.Contains(t, err.Error(), "the catalog has no such service")
+
+	// Name filter.
+	_, err = cat.Endpoint(EndpointOpts{Type: "compute", Name: "nova-legacy"})
+	require.ErrorAs(t, err, &nf)
+	assert.Contains(t, err.Error(), `name "nova-legacy"`)
+}
+
+// TestCatalogNotFoundListsRegionIDs: an endpoint with only region_id is
+// listed by it, not as an empty name.
+func TestCatalogNotFoundListsRegionIDs(t *testing.T) {
+	cat := Catalog{{Type: "compute", Endpoints: []Endpoint{
+		{Interface: "public", RegionID: "RegionOne", URL: "https://one"},
+		{Interface: "internal", RegionID: "RegionTwo", URL: "https://two"},
+	}}}
+	_, err := cat.Endpoint(EndpointOpts{Type: "compute", Region: "RegionThree"})
+	require.ErrorIs(t, err, ErrNotFound)
+	assert.Contains(t, err.Error(), "regions [RegionOne RegionTwo]")
+}
+
+// TestCatalogServiceWithoutEndpoints: domain- and system-scoped catalogs
+// list services with "endpoints": [] (auth_password_domain_scoped).
+func TestCatalogServiceWithoutEndpoints(t *testing.T) {
+	cat := captureCatalog(t, "auth_password_domain_scoped")
+	_, err := cat.Endpoint(EndpointOpts{Type: "block-storage"})
+	var nf *EndpointNotFoundError
+	require.ErrorAs(t, err, &nf)
+	assert.Empty(t, nf.Available)
+	assert.NotContains(t, err.Error(), "no such service", "the service is there, without endpoints")
+	assert.Contains(t, err.Error(), "no endpoints")
+
+	got, err := cat.Endpoint(EndpointOpts{Type: "compute"})
+	require.NoError(t, err)
+	assert.Equal(t, "http://public.regionone.example.test:8774/v2.1", got)
+}
+
+// TestCatalogCaseHints: a service type or name that differs only in case is
+// pointed out.
+func TestCatalogCaseHints(t *testing.T) {
+	cat := captureCatalog(t, "auth_password_project_id")
+	_, err := cat.Endpoint(EndpointOpts{Type: "Compute"})
+	var nf *EndpointNotFoundError
+	require.ErrorAs(t, err, &nf)
+	assert.Contains(t, nf.Hint, `"Compute" differs only in case from "compute"`)
+
+	_, err = cat.Endpoint(EndpointOpts{Type: "compute", Name: "Nova"})
+	require.ErrorAs(t, err, &nf)
+	assert.Contains(t, nf.Hint, `"Nova" differs only in case from "nova"`)
+}
+
+func TestCatalogEmpty(t *testing.T) {
+	for _, cat := range []Catalog{nil, {}} {
+		_, err := cat.Endpoint(EndpointOpts{Type: "compute"})
+		assert.ErrorIs(t, err, ErrNoCatalog)
+		assert.False(t, errors.Is(err, ErrNotFound), "an empty catalog is its own error")
+		assert.Contains(t, err.Error(), "no catalog")
+	}
+	_, err := captureCatalog(t, "auth_password_project_id").Endpoint(EndpointOpts{})
+	var ve *ValidationError
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, "EndpointOpts.Type", ve.Field)
+}
+
+func TestCandidateTypes(t *testing.T) {
+	assert.Equal(t, []string{"block-storage", "volumev3", "volumev2", "volume", "block-store"}, candidateTypes("block-storage"))
+	assert.Equal(t, []string{"volumev2", "block-storage", "volumev3", "volume", "block-store"}, candidateTypes("volumev2"))
+	assert.Equal(t, []string{"compute"}, candidateTypes("compute"))
+	// No alias belongs to two official types (candidateTypes would then
+	// depend on map order).
+	owner := map[string]string{}
+	for official, aliases := range serviceTypeAliases {
+		_, isOfficial := serviceTypeAliases[official]
+		require.True(t, isOfficial)
+		for _, a := range aliases {
+			if o, dup := owner[a]; dup {
+				t.Errorf("alias %q of both %q and %q", a, o, official)
+			}
+			owner[a] = official
+			_, aliasIsOfficial := serviceTypeAliases[a]
+			assert.False(t, aliasIsOfficial, "alias %q is also an official type", a)
+		}
+	}
+}

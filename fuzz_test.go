@@ -1,0 +1,258 @@
+package ksauth
+
+// Fuzz targets. The seed corpus in testdata/fuzz/<FuzzName>/ holds the
+// recorded response bodies and the auth URL table; run e.g.
+//
+//	go test -run '^$' -fuzz=FuzzTokenResponse -fuzztime=60s
+//
+// and keep any crasher the fuzzer writes there as a regression seed.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+	"testing"
+	"time"
+)
+
+// fuzzRT is a RoundTripper made of a function.
+type fuzzRT func(*http.Request) (*http.Response, error)
+
+func (f fuzzRT) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func fuzzResponse(req *http.Request, status int, body []byte, header ...string) *http.Response {
+	resp := &http.Response{
+		StatusCode: status, Header: http.Header{}, Request: req,
+		Body: io.NopCloser(bytes.NewReader(body)), ContentLength: int64(len(body)),
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		resp.Header.Set(header[i], header[i+1])
+	}
+	return resp
+}
+
+const fuzzTokenID = "fuzz-subject-token-3f9a1c"
+
+// FuzzTokenResponse feeds arbitrary bytes as the body of a 201 to
+// POST /v3/auth/tokens. It must never panic; a failure is a *ResponseError;
+// a success is a token consistent with what the body says.
+func FuzzTokenResponse(f *testing.F) {
+	f.Add([]byte(`{"token":{}}`))
+	f.Add([]byte(`{"token":{"expires_at":null,"issued_at":null}}`))
+	f.Add([]byte(`{"token":{"expires_at":"9999-12-31T23:59:59Z","issued_at":"0001-01-01T00:00:00Z"}}`))
+	f.Add([]byte(`{"token":{"catalog":[{"type":"compute","endpoints":[{"interface":"public","url":"https://x"}]}]}}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		client := &http.Client{Transport: fuzzRT(func(req *http.Request) (*http.Response, error) {
+			return fuzzResponse(req, 201, body, "Content-Type", "application/json", "X-Subject-Token", fuzzTokenID), nil
+		})}
+		k := &Keystone{AuthURL: mockBase + "/v3", Credentials: fxAliceByID, HTTPClient: client, Retry: &RetryPolicy{MaxAttempts: 1}}
+		before := time.Now()
+		tok, err := k.Authenticate(context.Background())
+		after := time.Now()
+		if err != nil {
+			var re *ResponseError
+			if !errors.As(err, &re) || tok != nil {
+				t.Fatalf("want only a *ResponseError, got %T %v (token %v)", err, err, tok)
+			}
+			if re.StatusCode != 201 || re.Method != "POST" {
+				t.Fatalf("ResponseError fields: %+v", re)
+			}
+			_ = err.Error()
+			return
+		}
+		var w wireTokenResponse
+		if json.Unmarshal(body, &w) != nil || w.Token == nil {
+			t.Fatalf("accepted a body the wire types reject: %q", body)
+		}
+		wt := w.Token
+		if tok.ID != fuzzTokenID || tok.authHost != "keystone.test:5000" {
+			t.Fatalf("ID/authHost: %q %q", tok.ID, tok.authHost)
+		}
+		// Expiry: the server's lifetime on the local clock.
+		switch {
+		case wt.ExpiresAt.IsZero():
+			if !tok.ExpiresAt.IsZero() || !tok.Valid(after.Add(1000*time.Hour)) {
+				t.Fatalf("null expires_at must never expire, got %v", tok.ExpiresAt)
+			}
+		case wt.IssuedAt.IsZero():
+			if !tok.ExpiresAt.Equal(wt.ExpiresAt.Time) {
+				t.Fatalf("without issued_at ExpiresAt = expires_at: %v vs %v", tok.ExpiresAt, wt.ExpiresAt.Time)
+			}
+		default:
+			life := wt.ExpiresAt.Sub(wt.IssuedAt.Time)
+			if tok.ExpiresAt.Before(before.Add(life)) || tok.ExpiresAt.After(after.Add(life)) {
+				t.Fatalf("ExpiresAt %v not sent+%v (sent in [%v, %v])", tok.ExpiresAt, life, before, after)
+			}
+		}
+		if !tok.IssuedAt.Equal(wt.IssuedAt.Time) {
+			t.Fatalf("IssuedAt %v vs %v", tok.IssuedAt, wt.IssuedAt.Time)
+		}
+		// Scope and content mirror the body.
+		if (tok.Project == nil) != (wt.Project == nil) || tok.Project != nil && tok.Project.ID != wt.Project.ID {
+			t.Fatalf("project: %+v vs %+v", tok.Project, wt.Project)
+		}
+		if (tok.Trust == nil) != (wt.Trust == nil) || tok.System != (wt.System != nil && wt.System.All) {
+			t.Fatalf("trust/system mismatch")
+		}
+		if len(tok.Catalog) != len(wt.Catalog) || len(tok.Roles) != len(wt.Roles) || len(tok.Methods) != len(wt.Methods) {
+			t.Fatalf("catalog/roles/methods lengths")
+		}
+		if (tok.ApplicationCredential == nil) != (wt.ApplicationCredential == nil) {
+			t.Fatalf("application credential")
+		}
+		// Lookups and printing never panic, and never show the id.
+		for _, o := range []EndpointOpts{{Type: "compute"}, {Type: "volumev3", Region: "RegionOne"}, {Type: "identity", Interfaces: []string{"internalURL", "admin"}}, {Type: "x", Name: "y"}} {
+			u, err := tok.Catalog.Endpoint(o)
+			if err == nil && u == "" && !catalogHasEmptyURL(tok.Catalog) {
+				t.Fatalf("empty URL without error for %+v", o)
+			}
+			if err != nil {
+				_ = err.Error()
+			}
+		}
+		if !bytes.Contains(body, []byte(fuzzTokenID)) {
+			for _, s := range []string{tok.String(), fmt.Sprintf("%v", tok), fmt.Sprintf("%+v", tok), fmt.Sprintf("%#v", *tok)} {
+				if strings.Contains(s, fuzzTokenID) {
+					t.Fatalf("token id printed: %s", s)
+				}
+			}
+			if b, err := json.Marshal(tok); err == nil && bytes.Contains(b, []byte(fuzzTokenID)) {
+				t.Fatalf("token id in JSON: %s", b)
+			}
+		}
+	})
+}
+
+func catalogHasEmptyURL(c Catalog) bool {
+	for _, s := range c {
+		for _, e := range s.Endpoints {
+			if e.URL == "" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// FuzzReceiptResponse feeds arbitrary bytes as the body of a 401 carrying an
+// Openstack-Auth-Receipt: the result is an *MFARequiredError (or, for an
+// unreadable body, a *ResponseError), and its text never shows the receipt.
+func FuzzReceiptResponse(f *testing.F) {
+	f.Add([]byte(`{"receipt":{"methods":["password"],"user":{"id":"u"},"expires_at":"2026-11-23T06:48:12.000000Z"},"required_auth_methods":[["totp","password"]]}`))
+	f.Add([]byte(`{"required_auth_methods":[[]]}`))
+	f.Add([]byte(`{"required_auth_methods":null}`))
+	const receipt = "gAAAAAB-fuzz-receipt-77"
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var posts int
+		client := &http.Client{Transport: fuzzRT(func(req *http.Request) (*http.Response, error) {
+			posts++
+			if req.Header.Get("Openstack-Auth-Receipt") != "" {
+				return fuzzResponse(req, 401, []byte(`{"error":{"message":"Could not find auth receipt: `+receipt+`"}}`)), nil
+			}
+			return fuzzResponse(req, 401, body, "Openstack-Auth-Receipt", receipt), nil
+		})}
+		k := &Keystone{AuthURL: mockBase + "/v3", Credentials: fxCarolPassword, Scope: fxOpsByName, HTTPClient: client, Retry: &RetryPolicy{MaxAttempts: 1},
+			Passcode: func(context.Context) (string, error) { return "123456", nil }}
+		tok, err := k.Authenticate(context.Background())
+		if tok != nil || err == nil {
+			t.Fatalf("a 401 gave a token")
+		}
+		var mfa *MFARequiredError
+		var re *ResponseError
+		var he *HTTPError
+		switch {
+		case errors.As(err, &mfa):
+			if mfa.Receipt != receipt {
+				t.Fatalf("receipt %q", mfa.Receipt)
+			}
+		case errors.As(err, &re), errors.As(err, &he) && posts == 2:
+		default:
+			t.Fatalf("unexpected error %T %v", err, err)
+		}
+		for _, s := range []string{err.Error(), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err)} {
+			if strings.Contains(s, receipt) || strings.Contains(s, "123456") {
+				t.Fatalf("secret shown: %s", s)
+			}
+		}
+		if posts > 2 {
+			t.Fatalf("%d requests", posts)
+		}
+	})
+}
+
+// FuzzAuthURL checks the auth URL normaliser: it never panics; what it
+// accepts keeps the host, loses query, fragment and trailing slashes; a v3
+// path is used as is (no request); discovery and its fallback never produce
+// "/v3/v3" unless the input had it.
+func FuzzAuthURL(f *testing.F) {
+	for _, s := range []string{
+		"https://h:5000", "https://h:5000/", "https://h:5000/v3", "https://h:5000/v3/", "https://h/identity",
+		"https://h/identity/", "https://h/identity/v3", "https://h/identity/v3/", "http://127.0.0.1:5055/v3",
+		"https://[::1]:5000/v3//", " https://h/v3?x=1#y ", "https://h/v3%2F", "https://u:p@h/v3", "HTTPS://H/V3",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		u, err := parseAuthURL(raw)
+		if err != nil {
+			var ve *ValidationError
+			if !errors.As(err, &ve) || ve.Field != "AuthURL" {
+				t.Fatalf("want a ValidationError on AuthURL, got %T %v", err, err)
+			}
+			return
+		}
+		in, perr := url.Parse(strings.TrimSpace(raw))
+		if perr != nil {
+			t.Fatalf("accepted what url.Parse rejects: %v", perr)
+		}
+		if u.Host != in.Host || u.User != nil || u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(u.Path, "/") {
+			t.Fatalf("normalised %q to %q", raw, u)
+		}
+		// The path as a request would use it ("/v3//v3" is "/v3/v3").
+		inHasV3V3 := strings.Contains(path.Clean("/"+in.Path), "/v3/v3")
+
+		var requests int
+		client := &http.Client{Transport: fuzzRT(func(req *http.Request) (*http.Response, error) {
+			requests++
+			if req.Method != http.MethodGet {
+				t.Fatalf("%s during Endpoint", req.Method)
+			}
+			if requests == 1 { // advertise the v3 endpoint under the URL itself
+				href := strings.TrimSuffix(u.String(), "/") + "/v3/"
+				doc := `{"versions":{"values":[{"id":"v3.14","status":"stable","links":[{"rel":"self","href":` + jsonString(href) + `}]}]}}`
+				return fuzzResponse(req, 300, []byte(doc)), nil
+			}
+			return nil, errors.New("unreachable")
+		})}
+		k := &Keystone{AuthURL: raw, HTTPClient: client, AllowInsecureHTTP: true, Retry: &RetryPolicy{MaxAttempts: 1}}
+		got, err := k.Endpoint(context.Background())
+		if err != nil {
+			return // e.g. a scheme refused
+		}
+		if isV3Path(u.Path) {
+			if requests != 0 || got.String() != u.String() {
+				t.Fatalf("v3 path %q: %d requests, endpoint %q", u, requests, got)
+			}
+		}
+		if got.Host != in.Host {
+			t.Fatalf("host changed: %q → %q", in.Host, got.Host)
+		}
+		for _, p := range []string{got.Path, got.EscapedPath(), got.JoinPath("auth", "tokens").EscapedPath()} {
+			if !inHasV3V3 && strings.Contains(p, "/v3/v3") {
+				t.Fatalf("%q became %q", raw, got)
+			}
+		}
+	})
+}
+
+func jsonString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
