@@ -387,7 +387,8 @@ type wireVersion struct {
 	} `json:"links"`
 }
 
-// discoverV3 reads the version document at base and returns the v3 self link.
+// discoverV3 reads the version document at base and returns the v3 self
+// link, which must be on base's scheme, host and port.
 func (k *Keystone) discoverV3(ctx context.Context, base *url.URL) (*url.URL, error) {
 	ex, err := k.caller().call(ctx, http.MethodGet, base, nil, nil)
 	if err != nil {
@@ -410,8 +411,11 @@ func (k *Keystone) discoverV3(ctx context.Context, base *url.URL) (*url.URL, err
 			if err != nil {
 				return nil, ex.responseError("bad v3 self link", err)
 			}
-			if err := checkScheme(u, k.AllowInsecureHTTP); err != nil {
-				return nil, err
+			// Credentials go only where AuthURL points: a link to another
+			// host or scheme (often an internal name leaking through a
+			// proxy) is not followed; the /v3 fallback is used instead.
+			if hostKey(u) != hostKey(base) || u.Scheme != base.Scheme {
+				return nil, ex.responseError("v3 self link "+safeURL(u)+" is not on the AuthURL's host", nil)
 			}
 			return u, nil
 		}

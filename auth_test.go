@@ -680,6 +680,8 @@ func TestDiscoveryFallback(t *testing.T) {
 		{"empty object", jsonResponder(200, `{}`)},
 		{"bad self link", jsonResponder(300, `{"versions":{"values":[{"id":"v3.14","status":"stable","links":[{"rel":"self","href":"::not a url"}]}]}}`)},
 		{"plain http self link", discoveryAt(t, 300, "http://keystone.test:5000")},
+		{"self link on another host", discoveryAt(t, 300, "https://keystone-internal.test:5000")},
+		{"self link on another port", discoveryAt(t, 300, "https://keystone.test:35357")},
 		{"500", jsonResponder(500, `{"error":{"code":500,"message":"oops","title":"Internal Server Error"}}`)},
 	}
 	for _, tc := range tests {
