@@ -38,6 +38,58 @@
 // [ErrServer] with [errors.Is]. A response ksauth cannot use is a
 // [*ResponseError]; a request that got no response, a [*RequestError].
 //
+// # Refresh and retries
+//
+// A [Session] caches the token of any [Authenticator] and renews it before it
+// expires: once less than min(ExpireEarly, lifetime/2) is left, widened at
+// random by up to a tenth so that many clients do not refresh in step.
+// ExpireEarly defaults to 3 minutes ([DefaultExpireEarly]): a 1-hour Keystone
+// token is renewed 3 to 3.3 minutes before it expires, a 10-second one after
+// 4.5 to 5 seconds. The lifetime is measured on the local clock from the
+// moment the token arrived, so a client clock that is hours off changes
+// nothing. Inside that window the current token is still served while one
+// refresh runs in the background; if that fails it is tried again after 1 s,
+// 2 s, 4 s, ... (at most 1 minute apart), and its error reaches callers only
+// once the token has really expired. [SessionOptions].DisableBackgroundRefresh
+// makes callers wait for the refresh instead. A token without an expiry is
+// renewed only when a server rejects it. Each authentication is bounded by
+// RefreshTimeout (default 1 minute, [DefaultRefreshTimeout]).
+//
+// A [Transport] puts the token on requests. When a server answers 401 it
+// drops that token from the session, waits for the renewed one and resends
+// the request once, if its body can be sent again (nil, [http.NoBody] or
+// GetBody, which [http.NewRequest] sets for in-memory bodies); a second 401,
+// or a 401 to a request whose body cannot be replayed, is returned as it is.
+//
+// Requests the server could not serve yet are retried as [RetryPolicy] says
+// (nil: the defaults), both by a Transport and by [Keystone]'s own requests.
+// At most 4 attempts ([DefaultMaxAttempts]); 429 and 503 for any method, 502
+// and 504 for idempotent methods only, and failures to get a response for
+// idempotent methods or when the connection was never made. The wait is the
+// server's Retry-After (seconds or an HTTP date; X-Retry-After as a
+// fallback). A server asking for more than MaxRetryAfter (default 60 s,
+// [DefaultMaxRetryAfter]) gets its response returned at once, and so does one
+// whose wait would outlast the request context's deadline. Without
+// Retry-After the wait is full-jitter exponential backoff: random in
+// [0, min(20 s, 0.5 s·2ⁿ⁻¹)) before attempt n+1 ([DefaultBackoffBase],
+// [DefaultBackoffMax]). Waits end when the request's context is done; when
+// attempts run out, the last response is returned. Bodies are replayed with
+// GetBody, never resent empty. &RetryPolicy{MaxAttempts: 1} turns retries off.
+//
+// # Concurrency
+//
+// Sessions, Transports and Keystone authenticators are safe for concurrent
+// use: share one Session per identity across the program. Reading the cached
+// token takes no lock and allocates nothing. However many goroutines need a
+// new token at once (at start-up, after expiry, or because a thousand
+// requests got a 401 for the same token) exactly one authentication runs, and
+// all of them share its result; a 401 for a token that has already been
+// replaced causes none, because [Session.Invalidate] drops a token only if it
+// is still the current one. The shared authentication runs on a context
+// detached from the callers' cancellation (it keeps their values) and bounded
+// by RefreshTimeout, so one caller giving up does not fail the others, while
+// each caller still returns as soon as its own context is done.
+//
 // # Security
 //
 // Secrets (passwords, application-credential secrets, passcodes, token IDs,
@@ -48,7 +100,10 @@
 //
 // Plain http:// is refused ([ErrInsecureTransport]) except to a loopback
 // address, unless AllowInsecureHTTP is set. TLS verification is never turned
-// off by ksauth. ksauth's own requests refuse redirects to another host, so
-// credentials and tokens stay on the host they were meant for. Every response
-// body is read with a 1 MiB limit.
+// off by ksauth. ksauth's own requests refuse redirects to another host or
+// scheme, and version discovery never moves to another host, so credentials
+// stay on the AuthURL's host. A [Transport] sends the token only to the host
+// it came from, the hosts in its catalog and [Transport.AllowedHosts]
+// ([ErrUntrustedHost] otherwise); a redirect to any other host goes out
+// without it. Every response body is read with a 1 MiB limit.
 package ksauth

@@ -3,12 +3,14 @@ package ksauth
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // TestMain starts the integration Keystones (only with -tags integration; see
@@ -61,8 +63,26 @@ var suiteLog = &lockedBuffer{}
 
 // testLogger returns a debug-level JSON logger writing to suiteLog. Give it to
 // every client a test creates so that all its log output is checked for secrets.
-func testLogger() *slog.Logger {
-	return slog.New(slog.NewJSONHandler(suiteLog, &slog.HandlerOptions{Level: slog.LevelDebug}))
+// Records carry no time and durations are rounded to milliseconds, so the
+// digits of a registered passcode cannot turn up in them by chance.
+func testLogger() *slog.Logger { return teeLogger(io.Discard) }
+
+// teeLogger is testLogger also writing to w, for tests that read their logs.
+func teeLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(io.MultiWriter(w, suiteLog), &slog.HandlerOptions{
+		Level: slog.LevelDebug,
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			switch {
+			case a.Key == slog.TimeKey && len(groups) == 0:
+				return slog.Attr{}
+			case a.Value.Kind() == slog.KindTime:
+				return slog.Time(a.Key, a.Value.Time().Round(time.Second))
+			case a.Value.Kind() == slog.KindDuration:
+				return slog.Duration(a.Key, a.Value.Duration().Round(time.Millisecond))
+			}
+			return a
+		},
+	}))
 }
 
 // recordErr adds err's texts (%v, %+v, %#v) to suiteLog so that they are
@@ -138,13 +158,16 @@ func scanForSecrets(text string, secrets []string) []string {
 				break
 			}
 			i += off
+			off = i + 1 // overlapping occurrences count too
+			if isDigits(s) && (i > 0 && isDigit(text[i-1]) || i+len(s) < len(text) && isDigit(text[i+len(s)])) {
+				continue // a passcode inside a longer number is that number
+			}
 			if count[s] == 0 {
 				first[s] = i
 				found = append(found, s)
 			}
 			count[s]++
 			spans = append(spans, span{i, i + len(s)})
-			off = i + 1 // overlapping occurrences count too
 		}
 	}
 	if len(found) == 0 {
@@ -234,9 +257,27 @@ func TestSecretScannerCatchesLeaks(t *testing.T) {
 	if got := scanForSecrets(`{"msg":"all fine"}`, secrets); len(got) != 0 {
 		t.Errorf("clean text: got %q", got)
 	}
+	// A passcode is found as a whole number, not inside a longer one.
+	if got := scanForSecrets(`{"took":1968121042,"id":"x968121y"}`, []string{"968121"}); len(got) != 1 {
+		t.Errorf("passcode between letters: want 1 leak, got %q", got)
+	}
+	if got := scanForSecrets(`{"took":1968121042}`, []string{"968121"}); len(got) != 0 {
+		t.Errorf("passcode digits inside a longer number: got %q", got)
+	}
 	for _, s := range []string{"alice-secret", "admin-secret", "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", "gAAAAA"} {
 		if got := scanForSecrets("x "+s+" y", knownSecrets); len(got) == 0 {
 			t.Errorf("knownSecrets does not catch %q", s)
 		}
 	}
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isDigit(s[i]) {
+			return false
+		}
+	}
+	return s != ""
 }

@@ -77,7 +77,8 @@ func (p *RetryPolicy) backoff(n int) time.Duration {
 // do sends req with send, retrying as the policy says. It never mutates req:
 // each retry sends a clone with a fresh body from req.GetBody. Responses that
 // are not returned are drained (bounded) and closed. When attempts run out
-// the last response is returned; when ctx ends during a wait, ctx's error.
+// the last response is returned, and so is a response whose wait would
+// outlast ctx's deadline; when ctx ends during a wait, ctx's error.
 func (p *RetryPolicy) do(req *http.Request, send func(*http.Request) (*http.Response, error), log *slog.Logger) (*http.Response, error) {
 	ctx := req.Context()
 	attempt := req
@@ -87,7 +88,7 @@ func (p *RetryPolicy) do(req *http.Request, send func(*http.Request) (*http.Resp
 			return resp, err
 		}
 		wait, retry := p.decide(req.Method, n, resp, err)
-		if !retry {
+		if !retry || pastDeadline(ctx, wait) {
 			return resp, err
 		}
 		debug(ctx, log, "ksauth: retrying", slog.String("method", req.Method), slog.String("url", safeURL(req.URL)),
@@ -108,7 +109,7 @@ func (p *RetryPolicy) do(req *http.Request, send func(*http.Request) (*http.Resp
 // how long to wait first.
 func (p *RetryPolicy) decide(method string, n int, resp *http.Response, err error) (time.Duration, bool) {
 	if err != nil {
-		if isContextErr(err) {
+		if isContextErr(err) || errors.Is(err, ErrUntrustedHost) { // a refused redirect is refused again
 			return 0, false
 		}
 		return p.backoff(n), idempotent(method) || neverConnected(err)
@@ -190,6 +191,13 @@ func cloneWithBody(req *http.Request) (*http.Request, error) {
 		c.Body = body
 	}
 	return c, nil
+}
+
+// pastDeadline reports whether waiting d would outlast ctx's deadline: the
+// caller is better served by the response it has now than by an error later.
+func pastDeadline(ctx context.Context, d time.Duration) bool {
+	deadline, ok := ctx.Deadline()
+	return ok && time.Until(deadline) < d
 }
 
 // sleep waits d or until ctx is done.
