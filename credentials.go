@@ -74,22 +74,23 @@ func (p Password) addTo(id *wireIdentity) {
 	id.Password = &wireUserMethod{User: u}
 }
 
-// Format prints the credential with the password replaced.
-func (p Password) Format(f fmt.State, verb rune) {
+// masked is a copy of the credential with the password replaced, of a type
+// without methods: what fmt, slog and encoding/json print.
+func (p Password) masked() any {
 	type password Password
 	p.Password = mask(p.Password)
-	formatRedacted(f, verb, password(p))
+	return password(p)
 }
 
-// LogValue shows the credential in slog records as Format does, secret masked.
+// Format prints the credential with the password replaced.
+func (p Password) Format(f fmt.State, verb rune) { formatRedacted(f, verb, p.masked()) }
+
+// LogValue shows the credential in slog records as Format does.
 func (p Password) LogValue() slog.Value { return redactedLogValue(p) }
 
-// MarshalJSON encodes the credential with its secret masked, for JSON logs.
-func (p Password) MarshalJSON() ([]byte, error) {
-	type plain Password
-	p.Password = mask(p.Password)
-	return json.Marshal(plain(p))
-}
+// MarshalJSON encodes the credential with the password masked, so a JSON log
+// handler never writes it.
+func (p Password) MarshalJSON() ([]byte, error) { return json.Marshal(p.masked()) }
 
 // ApplicationCredential is the "application_credential" method: ID and
 // Secret, or Name and Secret with the owning user (UserID, or Username and
@@ -129,22 +130,23 @@ func (a ApplicationCredential) addTo(id *wireIdentity) {
 	id.ApplicationCredential = w
 }
 
-// Format prints the credential with the secret replaced.
-func (a ApplicationCredential) Format(f fmt.State, verb rune) {
+// masked is a copy of the credential with the secret replaced, of a type
+// without methods: what fmt, slog and encoding/json print.
+func (a ApplicationCredential) masked() any {
 	type applicationCredential ApplicationCredential
 	a.Secret = mask(a.Secret)
-	formatRedacted(f, verb, applicationCredential(a))
+	return applicationCredential(a)
 }
 
-// LogValue shows the credential in slog records as Format does, secret masked.
+// Format prints the credential with the secret replaced.
+func (a ApplicationCredential) Format(f fmt.State, verb rune) { formatRedacted(f, verb, a.masked()) }
+
+// LogValue shows the credential in slog records as Format does.
 func (a ApplicationCredential) LogValue() slog.Value { return redactedLogValue(a) }
 
-// MarshalJSON encodes the credential with its secret masked, for JSON logs.
-func (a ApplicationCredential) MarshalJSON() ([]byte, error) {
-	type plain ApplicationCredential
-	a.Secret = mask(a.Secret)
-	return json.Marshal(plain(a))
-}
+// MarshalJSON encodes the credential with the secret masked, so a JSON log
+// handler never writes it.
+func (a ApplicationCredential) MarshalJSON() ([]byte, error) { return json.Marshal(a.masked()) }
 
 // TokenExchange is the "token" method: a new token for an existing one,
 // usually with another scope (unscoped → project, project → other project).
@@ -166,22 +168,23 @@ func (t TokenExchange) addTo(id *wireIdentity) {
 	id.Token = &wireTokenMethod{ID: t.Token}
 }
 
-// Format prints the credential with the token replaced.
-func (t TokenExchange) Format(f fmt.State, verb rune) {
+// masked is a copy of the credential with the token replaced, of a type
+// without methods: what fmt, slog and encoding/json print.
+func (t TokenExchange) masked() any {
 	type tokenExchange TokenExchange
 	t.Token = mask(t.Token)
-	formatRedacted(f, verb, tokenExchange(t))
+	return tokenExchange(t)
 }
 
-// LogValue shows the credential in slog records as Format does, secret masked.
+// Format prints the credential with the token replaced.
+func (t TokenExchange) Format(f fmt.State, verb rune) { formatRedacted(f, verb, t.masked()) }
+
+// LogValue shows the credential in slog records as Format does.
 func (t TokenExchange) LogValue() slog.Value { return redactedLogValue(t) }
 
-// MarshalJSON encodes the credential with its secret masked, for JSON logs.
-func (t TokenExchange) MarshalJSON() ([]byte, error) {
-	type plain TokenExchange
-	t.Token = mask(t.Token)
-	return json.Marshal(plain(t))
-}
+// MarshalJSON encodes the credential with the token masked, so a JSON log
+// handler never writes it.
+func (t TokenExchange) MarshalJSON() ([]byte, error) { return json.Marshal(t.masked()) }
 
 // TOTP is the "totp" method: a user (UserID, or Username and UserDomain) and
 // a time-based one-time passcode.
@@ -209,22 +212,23 @@ func (t TOTP) addTo(id *wireIdentity) {
 	id.TOTP = &wireUserMethod{User: u}
 }
 
-// Format prints the credential with the passcode replaced.
-func (t TOTP) Format(f fmt.State, verb rune) {
+// masked is a copy of the credential with the passcode replaced, of a type
+// without methods: what fmt, slog and encoding/json print.
+func (t TOTP) masked() any {
 	type totp TOTP
 	t.Passcode = mask(t.Passcode)
-	formatRedacted(f, verb, totp(t))
+	return totp(t)
 }
 
-// LogValue shows the credential in slog records as Format does, secret masked.
+// Format prints the credential with the passcode replaced.
+func (t TOTP) Format(f fmt.State, verb rune) { formatRedacted(f, verb, t.masked()) }
+
+// LogValue shows the credential in slog records as Format does.
 func (t TOTP) LogValue() slog.Value { return redactedLogValue(t) }
 
-// MarshalJSON encodes the credential with its secret masked, for JSON logs.
-func (t TOTP) MarshalJSON() ([]byte, error) {
-	type plain TOTP
-	t.Passcode = mask(t.Passcode)
-	return json.Marshal(plain(t))
-}
+// MarshalJSON encodes the credential with the passcode masked, so a JSON log
+// handler never writes it.
+func (t TOTP) MarshalJSON() ([]byte, error) { return json.Marshal(t.masked()) }
 
 // MultiFactor sends several methods in one request, e.g. Password and TOTP
 // for a user whose rules require both. Each method may appear once.
