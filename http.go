@@ -87,32 +87,6 @@ func (c caller) call(ctx context.Context, method string, u *url.URL, header http
 	return ex, nil
 }
 
-// sameHostClient returns a copy of c (or the default client) that refuses
-// redirects to another host.
-func sameHostClient(c *http.Client) *http.Client {
-	if c == nil {
-		c = defaultHTTPClient
-	}
-	copied := *c
-	userCheck := c.CheckRedirect
-	copied.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		if hostKey(req.URL) != hostKey(via[0].URL) {
-			return fmt.Errorf("%w: redirect to %s", ErrUntrustedHost, hostKey(req.URL))
-		}
-		if !strings.EqualFold(req.URL.Scheme, via[0].URL.Scheme) { // https → http on the same host:port
-			return fmt.Errorf("%w: redirect from %s to %s", ErrUntrustedHost, via[0].URL.Scheme, req.URL.Scheme)
-		}
-		if userCheck != nil {
-			return userCheck(req, via)
-		}
-		if len(via) >= 10 {
-			return fmt.Errorf("stopped after %d redirects", len(via))
-		}
-		return nil
-	}
-	return &copied
-}
-
 // readLimited reads a body of at most maxBodySize bytes.
 func readLimited(r io.Reader) ([]byte, error) {
 	b, err := io.ReadAll(io.LimitReader(r, maxBodySize+1))
@@ -178,38 +152,4 @@ func firstLine(s string) string {
 		return s[:i]
 	}
 	return s
-}
-
-// safeURL prints a URL for errors and logs: no user info, no query, no fragment.
-func safeURL(u *url.URL) string {
-	if u == nil {
-		return ""
-	}
-	c := *u
-	c.User, c.RawQuery, c.ForceQuery, c.Fragment, c.RawFragment = nil, "", false, "", ""
-	return c.String()
-}
-
-// isLoopback reports whether host (no port) is localhost or a loopback IP.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-// checkScheme refuses anything but https, and http to loopback unless
-// allowInsecure.
-func checkScheme(u *url.URL, allowInsecure bool) error {
-	switch strings.ToLower(u.Scheme) {
-	case "https":
-		return nil
-	case "http":
-		if allowInsecure || isLoopback(u.Hostname()) {
-			return nil
-		}
-		return fmt.Errorf("%w: %s (set AllowInsecureHTTP to allow it)", ErrInsecureTransport, safeURL(u))
-	}
-	return invalid("URL", "scheme %q is not http or https", u.Scheme)
 }

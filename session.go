@@ -61,10 +61,10 @@ type Session struct {
 
 // entry is one immutable state of the cache.
 type entry struct {
-	tok       *Token          // nil once invalidated
-	refreshAt time.Time       // local clock; zero: never (the token does not expire)
-	failures  int             // refreshes that failed in a row while tok still worked
-	hosts     map[string]bool // host keys trusted with tok: its auth host and catalog hosts
+	tok       *Token    // nil once invalidated
+	refreshAt time.Time // local clock; zero: never (the token does not expire)
+	failures  int       // refreshes that failed in a row while tok still worked
+	hosts     hostSet   // host keys trusted with tok: its auth host and catalog hosts
 }
 
 // invalidated is the entry left by Invalidate.

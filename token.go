@@ -4,10 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
 )
 
@@ -231,19 +228,4 @@ func localExpiry(expires, serverNow, localNow time.Time) time.Time {
 		return expires
 	}
 	return localNow.Add(expires.Sub(serverNow))
-}
-
-// hostKey returns a URL's host as lower-case host:port with the scheme's
-// default port filled in: the unit the session trusts with a token.
-func hostKey(u *url.URL) string {
-	port := u.Port()
-	if port == "" {
-		switch strings.ToLower(u.Scheme) {
-		case "https":
-			port = "443"
-		case "http":
-			port = "80"
-		}
-	}
-	return net.JoinHostPort(strings.ToLower(u.Hostname()), port)
 }

@@ -3,10 +3,8 @@ package ksauth
 import (
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
-	"strings"
 	"sync"
 )
 
@@ -55,7 +53,7 @@ type Transport struct {
 	Logger *slog.Logger
 
 	allowedOnce sync.Once
-	allowed     map[string]string // host key -> scheme it is limited to ("": any)
+	allowed     allowedHosts
 	allowedErr  error
 }
 
@@ -180,132 +178,9 @@ func closeBody(req *http.Request) {
 
 // trusts reports whether u's host may receive e's token.
 func (t *Transport) trusts(e *entry, u *url.URL) (bool, error) {
-	allowed, err := t.allowedHosts()
-	if err != nil {
-		return false, err
+	t.allowedOnce.Do(func() { t.allowed, t.allowedErr = parseAllowedHosts(t.AllowedHosts) })
+	if t.allowedErr != nil {
+		return false, t.allowedErr
 	}
-	var buf [128]byte
-	key := appendHostKey(buf[:0], u)
-	if e.hosts[string(key)] {
-		return true, nil
-	}
-	scheme, ok := allowed[string(key)]
-	return ok && (scheme == "" || strings.EqualFold(scheme, u.Scheme)), nil
-}
-
-// allowedHosts parses AllowedHosts once.
-func (t *Transport) allowedHosts() (map[string]string, error) {
-	t.allowedOnce.Do(func() {
-		t.allowed = make(map[string]string, 2*len(t.AllowedHosts))
-		for _, h := range t.AllowedHosts {
-			if err := addAllowedHost(t.allowed, h); err != nil {
-				t.allowedErr = err
-				return
-			}
-		}
-	})
-	return t.allowed, t.allowedErr
-}
-
-// addAllowedHost adds one AllowedHosts entry to m. A bare host becomes two
-// keys, each limited to the scheme whose default port it names.
-func addAllowedHost(m map[string]string, entry string) error {
-	s := strings.TrimSpace(entry)
-	bad := func(why string) error { return invalid("Transport.AllowedHosts", "%q: %s", entry, why) }
-	if strings.Contains(s, "://") {
-		u, err := url.Parse(s)
-		switch {
-		case err != nil || u.Hostname() == "":
-			return bad("not a URL with a host")
-		case u.Port() == "" && u.Scheme != "https" && u.Scheme != "http":
-			return bad("no port, and the scheme is not http or https")
-		}
-		m[hostKey(u)] = ""
-		return nil
-	}
-	if host, port, err := net.SplitHostPort(s); err == nil {
-		if host == "" || port == "" || strings.ContainsAny(host, "/@ ") {
-			return bad("not host:port")
-		}
-		m[net.JoinHostPort(strings.ToLower(host), port)] = ""
-		return nil
-	}
-	host := strings.ToLower(strings.TrimSuffix(strings.TrimPrefix(s, "["), "]"))
-	if host == "" || strings.ContainsAny(host, "/@[] ") {
-		return bad("not a host, host:port or URL")
-	}
-	addIfAbsent(m, net.JoinHostPort(host, "443"), "https")
-	addIfAbsent(m, net.JoinHostPort(host, "80"), "http")
-	return nil
-}
-
-// addIfAbsent keeps an entry for any scheme over one limited to a scheme.
-func addIfAbsent(m map[string]string, key, scheme string) {
-	if _, ok := m[key]; !ok {
-		m[key] = scheme
-	}
-}
-
-// trustedHosts returns the host keys tok may go to by itself: the host it
-// was obtained from and every host in its catalog.
-func trustedHosts(tok *Token) map[string]bool {
-	hosts := make(map[string]bool)
-	if tok.authHost != "" {
-		hosts[tok.authHost] = true
-	}
-	for _, svc := range tok.Catalog {
-		for _, ep := range svc.Endpoints {
-			if u, err := url.Parse(schemeAndHost(ep.URL)); err == nil && u.Hostname() != "" {
-				hosts[hostKey(u)] = true
-			}
-		}
-	}
-	return hosts
-}
-
-// schemeAndHost cuts a URL after its host, so that a path url.Parse
-// rejects (Keystone's "/v3/%(project_id)s") does not hide the host.
-func schemeAndHost(raw string) string {
-	i := strings.Index(raw, "://")
-	if i < 0 {
-		return raw
-	}
-	if j := strings.IndexAny(raw[i+3:], "/?#"); j >= 0 {
-		return raw[:i+3+j]
-	}
-	return raw
-}
-
-// appendHostKey appends hostKey(u) to dst without allocating (for ASCII
-// hosts), so the trust check on every request is free.
-func appendHostKey(dst []byte, u *url.URL) []byte {
-	host, port := u.Hostname(), u.Port()
-	for i := 0; i < len(host); i++ {
-		if host[i] >= 0x80 {
-			return append(dst, hostKey(u)...)
-		}
-	}
-	if port == "" {
-		switch {
-		case strings.EqualFold(u.Scheme, "https"):
-			port = "443"
-		case strings.EqualFold(u.Scheme, "http"):
-			port = "80"
-		}
-	}
-	ipv6 := strings.IndexByte(host, ':') >= 0
-	if ipv6 {
-		dst = append(dst, '[')
-	}
-	for i := 0; i < len(host); i++ {
-		c := host[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		dst = append(dst, c)
-	}
-	if ipv6 {
-		dst = append(dst, ']')
-	}
-	return append(append(dst, ':'), port...)
+	return t.allowed.trusts(e.hosts, u), nil
 }

@@ -1,0 +1,254 @@
+package ksauth
+
+// Which hosts a token (or a credential) may go to: the one home of host
+// keys, trust sets, scheme checks and the same-host redirect rule
+// (invariant 2).
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// defaultPort is the port a URL without one uses: 443 for https, 80 for http.
+func defaultPort(scheme string) string {
+	switch {
+	case strings.EqualFold(scheme, "https"):
+		return "443"
+	case strings.EqualFold(scheme, "http"):
+		return "80"
+	}
+	return ""
+}
+
+// hostKey returns a URL's host as lower-case host:port with the scheme's
+// default port filled in: the unit the session trusts with a token.
+func hostKey(u *url.URL) string {
+	var buf [128]byte
+	return string(appendHostKey(buf[:0], u))
+}
+
+// appendHostKey appends hostKey(u) to dst. It allocates nothing for ASCII
+// hosts, so the trust check on every request is free.
+func appendHostKey(dst []byte, u *url.URL) []byte {
+	host, port := u.Hostname(), u.Port()
+	if port == "" {
+		port = defaultPort(u.Scheme)
+	}
+	if !isASCII(host) {
+		host = strings.ToLower(host)
+	}
+	ipv6 := strings.IndexByte(host, ':') >= 0
+	if ipv6 {
+		dst = append(dst, '[')
+	}
+	for i := 0; i < len(host); i++ {
+		c := host[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	if ipv6 {
+		dst = append(dst, ']')
+	}
+	return append(append(dst, ':'), port...)
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// hostSet is the set of host keys a token may go to by itself: the host it
+// was obtained from and every host in its catalog.
+type hostSet map[string]bool
+
+// trustedHosts returns tok's host set.
+func trustedHosts(tok *Token) hostSet {
+	hosts := make(hostSet)
+	if tok.authHost != "" {
+		hosts[tok.authHost] = true
+	}
+	for _, svc := range tok.Catalog {
+		for _, ep := range svc.Endpoints {
+			if u, err := url.Parse(schemeAndHost(ep.URL)); err == nil && u.Hostname() != "" {
+				hosts[hostKey(u)] = true
+			}
+		}
+	}
+	return hosts
+}
+
+// schemeAndHost cuts a URL after its host, so that a path url.Parse
+// rejects (Keystone's "/v3/%(project_id)s") does not hide the host.
+func schemeAndHost(raw string) string {
+	i := strings.Index(raw, "://")
+	if i < 0 {
+		return raw
+	}
+	if j := strings.IndexAny(raw[i+3:], "/?#"); j >= 0 {
+		return raw[:i+3+j]
+	}
+	return raw
+}
+
+// allowedHosts is a parsed Transport.AllowedHosts: host key -> the scheme
+// the entry is limited to ("": any).
+type allowedHosts map[string]string
+
+// parseAllowedHosts parses Transport.AllowedHosts entries.
+func parseAllowedHosts(entries []string) (allowedHosts, error) {
+	m := make(allowedHosts, 2*len(entries))
+	for _, h := range entries {
+		if err := m.add(h); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// add adds one entry. A bare host becomes two keys, each limited to the
+// scheme whose default port it names.
+func (m allowedHosts) add(entry string) error {
+	s := strings.TrimSpace(entry)
+	bad := func(why string) error { return invalid("Transport.AllowedHosts", "%q: %s", redactURL(entry), why) }
+	if strings.Contains(s, "://") {
+		u, err := url.Parse(s)
+		switch {
+		case err != nil || u.Hostname() == "":
+			return bad("not a URL with a host")
+		case u.Port() == "" && defaultPort(u.Scheme) == "":
+			return bad("no port, and the scheme is not http or https")
+		}
+		m[hostKey(u)] = ""
+		return nil
+	}
+	if host, port, err := net.SplitHostPort(s); err == nil {
+		if host == "" || port == "" || strings.ContainsAny(host, "/@ ") {
+			return bad("not host:port")
+		}
+		m[net.JoinHostPort(strings.ToLower(host), port)] = ""
+		return nil
+	}
+	host := strings.ToLower(strings.TrimSuffix(strings.TrimPrefix(s, "["), "]"))
+	if host == "" || strings.ContainsAny(host, "/@[] ") {
+		return bad("not a host, host:port or URL")
+	}
+	for _, scheme := range []string{"https", "http"} {
+		if key := net.JoinHostPort(host, defaultPort(scheme)); !m.has(key) {
+			m[key] = scheme
+		}
+	}
+	return nil
+}
+
+func (m allowedHosts) has(key string) bool { _, ok := m[key]; return ok }
+
+// trusts reports whether u's host may receive a token whose own hosts are
+// hosts, given the allowed extras.
+func (m allowedHosts) trusts(hosts hostSet, u *url.URL) bool {
+	var buf [128]byte
+	key := appendHostKey(buf[:0], u)
+	if hosts[string(key)] {
+		return true
+	}
+	scheme, ok := m[string(key)]
+	return ok && (scheme == "" || strings.EqualFold(scheme, u.Scheme))
+}
+
+// isLoopback reports whether host (no port) is "localhost" or a loopback
+// IP. Only the exact name counts: "localhost.example.com" is another host.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// checkScheme refuses anything but https, and http to loopback unless
+// allowInsecure.
+func checkScheme(u *url.URL, allowInsecure bool) error {
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+		return nil
+	case "http":
+		if allowInsecure || isLoopback(u.Hostname()) {
+			return nil
+		}
+		return fmt.Errorf("%w: %s (set AllowInsecureHTTP to allow it)", ErrInsecureTransport, safeURL(u))
+	}
+	return invalid("URL", "scheme %q is not http or https", u.Scheme)
+}
+
+// sameHost reports whether a and b have the same scheme and host key.
+func sameHost(a, b *url.URL) bool {
+	return strings.EqualFold(a.Scheme, b.Scheme) && hostKey(a) == hostKey(b)
+}
+
+// sameHostClient returns a copy of c (or the default client) that refuses
+// redirects to another host or scheme, so neither a request body full of
+// credentials nor an X-Auth-Token header ever follows one.
+func sameHostClient(c *http.Client) *http.Client {
+	if c == nil {
+		c = defaultHTTPClient
+	}
+	copied := *c
+	userCheck := c.CheckRedirect
+	copied.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if hostKey(req.URL) != hostKey(via[0].URL) {
+			return fmt.Errorf("%w: redirect to %s", ErrUntrustedHost, hostKey(req.URL))
+		}
+		if !strings.EqualFold(req.URL.Scheme, via[0].URL.Scheme) { // https → http on the same host:port
+			return fmt.Errorf("%w: redirect from %s to %s", ErrUntrustedHost, via[0].URL.Scheme, req.URL.Scheme)
+		}
+		if userCheck != nil {
+			return userCheck(req, via)
+		}
+		if len(via) >= 10 {
+			return fmt.Errorf("stopped after %d redirects", len(via))
+		}
+		return nil
+	}
+	return &copied
+}
+
+// safeURL prints a URL for errors and logs: no user info, no query, no fragment.
+func safeURL(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	c := *u
+	c.User, c.RawQuery, c.ForceQuery, c.Fragment, c.RawFragment = nil, "", false, "", ""
+	return c.String()
+}
+
+// redactURL is safeURL for a URL as the user wrote it, parsable or not:
+// whatever sits between "://" and the last "@" of the authority is user
+// info, and goes.
+func redactURL(raw string) string {
+	if u, err := url.Parse(strings.TrimSpace(raw)); err == nil && u.Host != "" {
+		return safeURL(u)
+	}
+	i := strings.Index(raw, "://")
+	if i < 0 {
+		return redact(raw)
+	}
+	rest := raw[i+3:]
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	if at := strings.LastIndexByte(rest[:end], '@'); at >= 0 {
+		rest = rest[at+1:]
+		end -= at + 1
+	}
+	return redact(raw[:i+3] + rest[:end])
+}
