@@ -1,9 +1,16 @@
 package ksauth
 
 import (
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 )
+
+// ErrNoCatalog is returned by [Catalog.Endpoint] for an empty catalog, as
+// an unscoped token or one issued with NoCatalog has. It is not a status
+// sentinel: no HTTP response is involved.
+var ErrNoCatalog = errors.New("ksauth: token has no catalog")
 
 // Catalog is a token's service catalog: where each service of the cloud is.
 type Catalog []Service
@@ -163,3 +170,70 @@ func (c Catalog) caseHint(opts EndpointOpts, available []Endpoint) string {
 }
 
 func quote(s string) string { return `"` + s + `"` }
+
+// EndpointNotFoundError reports a catalog lookup with no match. Available
+// lists what the catalog does hold for the service type, so the caller can
+// see a misspelt region or interface at once.
+type EndpointNotFoundError struct {
+	Opts      EndpointOpts
+	Available []Endpoint // endpoints of the matching service type(s), any region/interface
+	Hint      string     // e.g. `region "regionone" differs only in case from "RegionOne"`
+
+	services int // how many services of the type (and name) the catalog has
+}
+
+func (e *EndpointNotFoundError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "ksauth: no endpoint for service type %q", e.Opts.Type)
+	if e.Opts.Name != "" {
+		fmt.Fprintf(&b, " name %q", e.Opts.Name)
+	}
+	if e.Opts.Region != "" {
+		fmt.Fprintf(&b, " in region %q", e.Opts.Region)
+	}
+	fmt.Fprintf(&b, " with interface %s", strings.Join(e.Opts.interfaces(), "|"))
+	switch {
+	case len(e.Available) == 0 && e.services > 0:
+		b.WriteString(": the catalog lists the service with no endpoints (as in domain- and system-scoped tokens)")
+	case len(e.Available) == 0:
+		b.WriteString(": the catalog has no such service")
+	default:
+		fmt.Fprintf(&b, "; the catalog has regions %s and interfaces %s",
+			listOrNone(uniq(e.Available, Endpoint.regionName)),
+			listOrNone(uniq(e.Available, func(ep Endpoint) string { return ep.Interface })))
+	}
+	if e.Hint != "" {
+		b.WriteString(" (" + e.Hint + ")")
+	}
+	return b.String()
+}
+
+// Unwrap makes the error match ErrNotFound.
+func (e *EndpointNotFoundError) Unwrap() error { return ErrNotFound }
+
+// regionName is the endpoint's region, by name or else by id.
+func (e Endpoint) regionName() string {
+	if e.Region != "" {
+		return e.Region
+	}
+	return e.RegionID
+}
+
+func uniq(eps []Endpoint, key func(Endpoint) string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, ep := range eps {
+		if k := key(ep); !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func listOrNone(s []string) string {
+	if len(s) == 0 {
+		return "[]"
+	}
+	return "[" + strings.Join(s, " ") + "]"
+}
