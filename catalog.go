@@ -103,9 +103,11 @@ func candidateTypes(typ string) []string {
 }
 
 // Endpoint returns the URL of the endpoint opts selects. Service types are
-// tried in candidate order (exact type first), and within a type the
-// interfaces in preference order. It returns [ErrNoCatalog] for an empty
-// catalog, and an [*EndpointNotFoundError] listing what does exist otherwise.
+// tried in candidate order (exact type first); within a type, the
+// interfaces in preference order across all its services, and for one
+// interface the first matching endpoint in catalog order, as keystoneauth1
+// does. It returns [ErrNoCatalog] for an empty catalog, and an
+// [*EndpointNotFoundError] listing what does exist otherwise.
 func (c Catalog) Endpoint(opts EndpointOpts) (string, error) {
 	if len(c) == 0 {
 		return "", ErrNoCatalog
@@ -113,34 +115,53 @@ func (c Catalog) Endpoint(opts EndpointOpts) (string, error) {
 	if opts.Type == "" {
 		return "", invalid("EndpointOpts.Type", "empty")
 	}
-	var available []Endpoint
-	services := 0
-	for _, typ := range candidateTypes(opts.Type) {
-		for _, svc := range c {
-			if svc.Type != typ || opts.Name != "" && svc.Name != opts.Name {
-				continue
-			}
-			services++
-			available = append(available, svc.Endpoints...)
-			if url, ok := svc.pick(opts); ok {
-				return url, nil
-			}
+	types, ifaces := candidateTypes(opts.Type), opts.interfaces()
+	for _, typ := range types {
+		if url, ok := c.pick(typ, opts, ifaces); ok {
+			return url, nil
 		}
 	}
-	return "", &EndpointNotFoundError{Opts: opts, Available: available, Hint: c.caseHint(opts, available), services: services}
+	return "", c.notFound(opts, types)
 }
 
-// pick returns the URL of the first endpoint of s matching opts' region,
-// trying interfaces in preference order.
-func (s Service) pick(opts EndpointOpts) (string, bool) {
-	for _, iface := range opts.interfaces() {
-		for _, ep := range s.Endpoints {
-			if ep.Interface == iface && ep.inRegion(opts.Region) {
-				return ep.URL, true
+// pick returns the URL of the first endpoint, in catalog order, of a
+// service of exactly type typ matching opts' name and region, with the
+// most preferred interface any of those services has.
+func (c Catalog) pick(typ string, opts EndpointOpts, ifaces []string) (string, bool) {
+	for _, iface := range ifaces {
+		for _, svc := range c {
+			if !svc.matches(typ, opts.Name) {
+				continue
+			}
+			for _, ep := range svc.Endpoints {
+				if ep.Interface == iface && ep.inRegion(opts.Region) {
+					return ep.URL, true
+				}
 			}
 		}
 	}
 	return "", false
+}
+
+// matches reports whether s is of type typ and, when name is set, named so.
+func (s Service) matches(typ, name string) bool {
+	return s.Type == typ && (name == "" || s.Name == name)
+}
+
+// notFound builds the error for a lookup of opts that found nothing among
+// the services of the candidate types.
+func (c Catalog) notFound(opts EndpointOpts, types []string) error {
+	var available []Endpoint
+	services := 0
+	for _, typ := range types {
+		for _, svc := range c {
+			if svc.matches(typ, opts.Name) {
+				services++
+				available = append(available, svc.Endpoints...)
+			}
+		}
+	}
+	return &EndpointNotFoundError{Opts: opts, Available: available, Hint: c.caseHint(opts, available), services: services}
 }
 
 func (e Endpoint) inRegion(region string) bool {

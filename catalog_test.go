@@ -264,3 +264,60 @@ func TestCandidateTypes(t *testing.T) {
 		}
 	}
 }
+
+// TestCatalogInterfacePreferenceAcrossServices: as in keystoneauth1, the
+// interface preference is applied across every service of the type, not
+// service by service; within the best interface the first service in
+// catalog order wins. The type still comes first: a service of the
+// requested type with a less preferred interface beats an alias's service
+// with a more preferred one.
+func TestCatalogInterfacePreferenceAcrossServices(t *testing.T) {
+	cat := Catalog{
+		{Type: "compute", Name: "nova-a", Endpoints: eps("R", "R", map[string]string{"public": "https://a-pub"})},
+		{Type: "compute", Name: "nova-b", Endpoints: eps("R", "R", map[string]string{"internal": "https://b-int", "public": "https://b-pub"})},
+		{Type: "compute", Name: "nova-c", Endpoints: eps("R", "R", map[string]string{"internal": "https://c-int"})},
+		{Type: "block-storage", Endpoints: eps("R", "R", map[string]string{"public": "https://bs-pub"})},
+		{Type: "volumev3", Endpoints: eps("R", "R", map[string]string{"internal": "https://v3-int"})},
+	}
+	tests := []struct {
+		opts EndpointOpts
+		want string
+	}{
+		{EndpointOpts{Type: "compute", Interfaces: []string{"internal", "public"}}, "https://b-int"},
+		{EndpointOpts{Type: "compute", Interfaces: []string{"admin", "internal"}}, "https://b-int"},
+		{EndpointOpts{Type: "compute", Interfaces: []string{"internal"}}, "https://b-int"},
+		{EndpointOpts{Type: "compute", Interfaces: []string{"public", "internal"}}, "https://a-pub"},
+		{EndpointOpts{Type: "compute"}, "https://a-pub"},
+		{EndpointOpts{Type: "compute", Name: "nova-c", Interfaces: []string{"public", "internal"}}, "https://c-int"},
+		{EndpointOpts{Type: "compute", Name: "nova-a", Interfaces: []string{"internal", "public"}}, "https://a-pub"},
+		{EndpointOpts{Type: "block-storage", Interfaces: []string{"internal", "public"}}, "https://bs-pub"},
+		{EndpointOpts{Type: "volumev3", Interfaces: []string{"public", "internal"}}, "https://v3-int"},
+	}
+	for _, tc := range tests {
+		got, err := cat.Endpoint(tc.opts)
+		if assert.NoError(t, err, "%+v", tc.opts) {
+			assert.Equal(t, tc.want, got, "%+v", tc.opts)
+		}
+	}
+}
+
+// BenchmarkCatalogEndpoint: a hit, an alias hit and a miss on a recorded
+// project-scoped catalog.
+func BenchmarkCatalogEndpoint(b *testing.B) {
+	cat := captureCatalog(b, "auth_password_project_id")
+	for _, bc := range []struct {
+		name string
+		opts EndpointOpts
+	}{
+		{"hit", EndpointOpts{Type: "network", Region: "RegionTwo", Interfaces: []string{"internal", "public"}}},
+		{"alias", EndpointOpts{Type: "volume", Name: "cinder", Region: "RegionTwo"}},
+		{"miss", EndpointOpts{Type: "image", Region: "RegionThree"}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_, _ = cat.Endpoint(bc.opts)
+			}
+		})
+	}
+}
