@@ -3,6 +3,7 @@ package ksauth
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -35,8 +36,14 @@ type Endpoint struct {
 // EndpointOpts selects an endpoint from a [Catalog].
 type EndpointOpts struct {
 	// Type is the service type, e.g. "compute" or "block-storage". Aliases
-	// from os-service-types match too ("volumev3" finds "block-storage" and
-	// back), but a service of exactly Type is preferred.
+	// from os-service-types match as in keystoneauth1: the official type
+	// matches itself and all its aliases, tried in that order (official
+	// first, then the aliases in the table's order: "block-storage" tries
+	// "volumev3" before "volumev2", "volume" and "block-store"); an alias
+	// matches itself and then its official type only, never another alias,
+	// since aliases such as "volume" (v1) and "volumev3" name different API
+	// versions. The first of those types with a matching endpoint wins, even
+	// if a later one has a more preferred interface.
 	Type string
 	// Name, when set, must equal the service name (e.g. "nova").
 	Name string
@@ -84,22 +91,34 @@ var serviceTypeAliases = map[string][]string{
 	"workflow":                            {"workflowv2"},
 }
 
-// candidateTypes lists the service types that satisfy a request for typ:
-// typ itself first, then its official type and the other aliases.
-func candidateTypes(typ string) []string {
-	official := typ
-	for o, aliases := range serviceTypeAliases {
-		if slices.Contains(aliases, typ) {
-			official = o
-		}
-	}
-	out := []string{typ}
-	for _, t := range append([]string{official}, serviceTypeAliases[official]...) {
-		if !slices.Contains(out, t) {
-			out = append(out, t)
+// serviceTypeCandidates maps each type of serviceTypeAliases, official or
+// alias, to the catalog types a request for it matches, best first, as
+// keystoneauth1 (os-service-types' is_match) does: an official type matches
+// itself and all its aliases, in the table's order; an alias matches itself
+// and its official type only, never a sibling alias, since aliases such as
+// "volume" and "volumev3" name different API versions. Built once.
+var serviceTypeCandidates = buildCandidates(serviceTypeAliases)
+
+func buildCandidates(forward map[string][]string) map[string][]string {
+	out := make(map[string][]string)
+	for _, official := range slices.Sorted(maps.Keys(forward)) {
+		out[official] = append([]string{official}, forward[official]...)
+		for _, alias := range forward[official] {
+			if _, dup := out[alias]; !dup {
+				out[alias] = []string{alias, official}
+			}
 		}
 	}
 	return out
+}
+
+// candidateTypes lists the catalog service types that satisfy a request
+// for typ, best first (see serviceTypeCandidates).
+func candidateTypes(typ string) []string {
+	if c, ok := serviceTypeCandidates[typ]; ok {
+		return c
+	}
+	return []string{typ}
 }
 
 // Endpoint returns the URL of the endpoint opts selects. Service types are

@@ -84,14 +84,9 @@ func TestCatalogServiceTypeAliases(t *testing.T) {
 		{all, "volume", "https://bs"}, // no exact match: the official type first
 		{all, "block-store", "https://bs"},
 		{all, "shared-file-system", "https://share"},
-		{all, "share", "https://share"},
 		{all, "meter", "https://meter"},
-		{all, "telemetry", "https://meter"},
 		{onlyV3, "block-storage", "https://v3"},
-		{onlyV3, "volume", "https://v3"},
-		{onlyV3, "volumev2", "https://v3"},
 		{onlyOld, "block-storage", "https://old"},
-		{onlyOld, "volumev3", "https://old"},
 	}
 	for _, tc := range tests {
 		got, err := tc.cat.Endpoint(EndpointOpts{Type: tc.typ})
@@ -104,6 +99,58 @@ func TestCatalogServiceTypeAliases(t *testing.T) {
 	assert.ErrorIs(t, err, ErrNotFound)
 	_, err = onlyV3.Endpoint(EndpointOpts{Type: "object-store"})
 	assert.ErrorIs(t, err, ErrNotFound)
+	// Nor are two aliases of one official type (see TestCatalogVersionedAliases).
+	for _, typ := range []string{"volume", "volumev2"} {
+		_, err = onlyV3.Endpoint(EndpointOpts{Type: typ})
+		assert.ErrorIs(t, err, ErrNotFound, typ)
+	}
+	for _, typ := range []string{"share", "telemetry"} { // sharev2, metering
+		_, err = all.Endpoint(EndpointOpts{Type: typ})
+		assert.ErrorIs(t, err, ErrNotFound, typ)
+	}
+	_, err = onlyOld.Endpoint(EndpointOpts{Type: "volumev3"})
+	assert.ErrorIs(t, err, ErrNotFound)
+}
+
+// TestCatalogVersionedAliases: an alias names one API version, so asking
+// for it never returns another alias's service (keystoneauth1 and
+// os-service-types: an alias matches itself and its official type only),
+// while the official type matches all of its aliases, in the table's order.
+func TestCatalogVersionedAliases(t *testing.T) {
+	svc := func(typ, url string) Service {
+		return Service{Type: typ, Endpoints: eps("R", "R", map[string]string{"public": url})}
+	}
+	v1 := Catalog{svc("volume", "https://v1")}
+	v2v3 := Catalog{svc("volumev2", "https://v2"), svc("volumev3", "https://v3")}
+	shares := Catalog{svc("share", "https://share-v1"), svc("sharev2", "https://share-v2")}
+	found := []struct {
+		cat       Catalog
+		typ, want string
+	}{
+		{v1, "volume", "https://v1"},
+		{v1, "block-storage", "https://v1"},
+		{v2v3, "block-storage", "https://v3"},
+		{v2v3, "volumev2", "https://v2"},
+		{v2v3, "volumev3", "https://v3"},
+		{shares, "shared-file-system", "https://share-v2"},
+		{shares, "share", "https://share-v1"},
+	}
+	for _, tc := range found {
+		got, err := tc.cat.Endpoint(EndpointOpts{Type: tc.typ})
+		if assert.NoError(t, err, tc.typ) {
+			assert.Equal(t, tc.want, got, tc.typ)
+		}
+	}
+	for _, tc := range []struct {
+		cat Catalog
+		typ string
+	}{{v1, "volumev3"}, {v1, "volumev2"}, {v1, "block-store"}, {v2v3, "volume"}, {shares[:1], "sharev2"}} {
+		_, err := tc.cat.Endpoint(EndpointOpts{Type: tc.typ})
+		var nf *EndpointNotFoundError
+		if assert.ErrorAs(t, err, &nf, tc.typ) {
+			assert.Empty(t, nf.Available, "%s: another version's endpoints are not listed either", tc.typ)
+		}
+	}
 }
 
 // TestCatalogInterfacePreference: the first interface that exists in the
@@ -172,9 +219,13 @@ func TestCatalogNotFoundError(t *testing.T) {
 	assert.Contains(t, err.Error(), "case-sensitive")
 
 	// Aliases count: the error lists what the volumev3 and block-storage services have.
-	_, err = cat.Endpoint(EndpointOpts{Type: "volume", Region: "Nowhere"})
+	_, err = cat.Endpoint(EndpointOpts{Type: "block-storage", Region: "Nowhere"})
 	require.ErrorAs(t, err, &nf)
 	assert.Len(t, nf.Available, 12)
+	// An alias matches its official type, not the other aliases: block-storage only.
+	_, err = cat.Endpoint(EndpointOpts{Type: "volume", Region: "Nowhere"})
+	require.ErrorAs(t, err, &nf)
+	assert.Len(t, nf.Available, 6)
 
 	// A type the catalog does not have at all.
 	_, err = cat.Endpoint(EndpointOpts{Type: "dns"})
@@ -246,14 +297,19 @@ func TestCatalogEmpty(t *testing.T) {
 
 func TestCandidateTypes(t *testing.T) {
 	assert.Equal(t, []string{"block-storage", "volumev3", "volumev2", "volume", "block-store"}, candidateTypes("block-storage"))
-	assert.Equal(t, []string{"volumev2", "block-storage", "volumev3", "volume", "block-store"}, candidateTypes("volumev2"))
+	assert.Equal(t, []string{"volumev2", "block-storage"}, candidateTypes("volumev2"))
+	assert.Equal(t, []string{"sharev2", "shared-file-system"}, candidateTypes("sharev2"))
 	assert.Equal(t, []string{"compute"}, candidateTypes("compute"))
-	// No alias belongs to two official types (candidateTypes would then
-	// depend on map order).
+	// Every known type has its candidates precomputed.
+	assert.Len(t, serviceTypeCandidates, len(serviceTypeAliases)+len(owner(t)))
+}
+
+// owner maps each alias to its official type, checking that no alias
+// belongs to two official types (the reverse map would then depend on
+// which comes first) and that no alias is itself an official type.
+func owner(t *testing.T) map[string]string {
 	owner := map[string]string{}
 	for official, aliases := range serviceTypeAliases {
-		_, isOfficial := serviceTypeAliases[official]
-		require.True(t, isOfficial)
 		for _, a := range aliases {
 			if o, dup := owner[a]; dup {
 				t.Errorf("alias %q of both %q and %q", a, o, official)
@@ -263,6 +319,7 @@ func TestCandidateTypes(t *testing.T) {
 			assert.False(t, aliasIsOfficial, "alias %q is also an official type", a)
 		}
 	}
+	return owner
 }
 
 // TestCatalogInterfacePreferenceAcrossServices: as in keystoneauth1, the
