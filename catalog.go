@@ -35,7 +35,9 @@ type Endpoint struct {
 
 // EndpointOpts selects an endpoint from a [Catalog].
 type EndpointOpts struct {
-	// Type is the service type, e.g. "compute" or "block-storage". Aliases
+	// Type is the service type, e.g. "compute" or "block-storage".
+	// Underscores read as hyphens ("block_storage" is "block-storage", as
+	// os-service-types normalises it); letter case is significant. Aliases
 	// from os-service-types match as in keystoneauth1: the official type
 	// matches itself and all its aliases, tried in that order (official
 	// first, then the aliases in the table's order: "block-storage" tries
@@ -113,8 +115,12 @@ func buildCandidates(forward map[string][]string) map[string][]string {
 }
 
 // candidateTypes lists the catalog service types that satisfy a request
-// for typ, best first (see serviceTypeCandidates).
+// for typ, best first (see serviceTypeCandidates). Underscores in typ are
+// read as hyphens, as os-service-types normalises types ("block_storage",
+// the SDK attribute spelling, is "block-storage"); letter case is kept.
+// The first candidate is always the normalised typ.
 func candidateTypes(typ string) []string {
+	typ = strings.ReplaceAll(typ, "_", "-")
 	if c, ok := serviceTypeCandidates[typ]; ok {
 		return c
 	}
@@ -180,7 +186,7 @@ func (c Catalog) notFound(opts EndpointOpts, types []string) error {
 			}
 		}
 	}
-	return &EndpointNotFoundError{Opts: opts, Available: available, Hint: c.caseHint(opts, available), services: services}
+	return &EndpointNotFoundError{Opts: opts, Available: available, Hint: c.caseHint(opts, types, available), services: services}
 }
 
 func (e Endpoint) inRegion(region string) bool {
@@ -188,8 +194,9 @@ func (e Endpoint) inRegion(region string) bool {
 }
 
 // caseHint explains a miss caused only by letter case, the usual typo: in
-// the region, the service type or the service name.
-func (c Catalog) caseHint(opts EndpointOpts, available []Endpoint) string {
+// the region, the service type or the service name. types are the
+// candidate types of the lookup, the requested one (normalised) first.
+func (c Catalog) caseHint(opts EndpointOpts, types []string, available []Endpoint) string {
 	for _, ep := range available {
 		for _, r := range []string{ep.RegionID, ep.Region} {
 			if opts.Region != "" && r != opts.Region && strings.EqualFold(r, opts.Region) {
@@ -197,12 +204,11 @@ func (c Catalog) caseHint(opts EndpointOpts, available []Endpoint) string {
 			}
 		}
 	}
-	candidates := candidateTypes(opts.Type)
 	for _, svc := range c {
 		switch {
-		case !slices.Contains(candidates, svc.Type) && strings.EqualFold(svc.Type, opts.Type):
+		case !slices.Contains(types, svc.Type) && strings.EqualFold(svc.Type, types[0]):
 			return "service type " + quote(opts.Type) + " differs only in case from " + quote(svc.Type) + "; types are case-sensitive"
-		case slices.Contains(candidates, svc.Type) && opts.Name != "" && svc.Name != opts.Name && strings.EqualFold(svc.Name, opts.Name):
+		case slices.Contains(types, svc.Type) && opts.Name != "" && svc.Name != opts.Name && strings.EqualFold(svc.Name, opts.Name):
 			return "service name " + quote(opts.Name) + " differs only in case from " + quote(svc.Name) + "; names are case-sensitive"
 		}
 	}

@@ -300,6 +300,8 @@ func TestCandidateTypes(t *testing.T) {
 	assert.Equal(t, []string{"volumev2", "block-storage"}, candidateTypes("volumev2"))
 	assert.Equal(t, []string{"sharev2", "shared-file-system"}, candidateTypes("sharev2"))
 	assert.Equal(t, []string{"compute"}, candidateTypes("compute"))
+	assert.Equal(t, []string{"block-storage", "volumev3", "volumev2", "volume", "block-store"}, candidateTypes("block_storage"))
+	assert.Equal(t, []string{"Object-Store"}, candidateTypes("Object_Store"))
 	// Every known type has its candidates precomputed.
 	assert.Len(t, serviceTypeCandidates, len(serviceTypeAliases)+len(owner(t)))
 }
@@ -377,4 +379,34 @@ func BenchmarkCatalogEndpoint(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestCatalogUnderscoreTypes: the underscore spellings SDK attribute names
+// use ("block_storage") are read as the hyphenated service types, as
+// os-service-types normalises them; letter case is not normalised.
+func TestCatalogUnderscoreTypes(t *testing.T) {
+	svc := func(typ, url string) Service {
+		return Service{Type: typ, Endpoints: eps("R", "R", map[string]string{"public": url})}
+	}
+	cat := Catalog{
+		svc("volumev3", "https://v3"), svc("object-store", "https://swift"),
+		svc("sharev2", "https://manila"), svc("application_deployment", "https://appdeploy"),
+	}
+	for typ, want := range map[string]string{
+		"block_storage":          "https://v3",
+		"object_store":           "https://swift",
+		"shared_file_system":     "https://manila",
+		"application_deployment": "https://appdeploy", // an alias spelt with "_" in the table
+		"application-deployment": "https://appdeploy",
+	} {
+		got, err := cat.Endpoint(EndpointOpts{Type: typ})
+		if assert.NoError(t, err, typ) {
+			assert.Equal(t, want, got, typ)
+		}
+	}
+	_, err := cat.Endpoint(EndpointOpts{Type: "Object_Store"})
+	var nf *EndpointNotFoundError
+	require.ErrorAs(t, err, &nf)
+	assert.Equal(t, `service type "Object_Store" differs only in case from "object-store"; types are case-sensitive`, nf.Hint)
+	assert.Contains(t, err.Error(), `no endpoint for service type "Object_Store"`, "the error names the type as given")
 }
