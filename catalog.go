@@ -47,10 +47,12 @@ type EndpointOpts struct {
 	// versions. The first of those types with a matching endpoint wins, even
 	// if a later one has a more preferred interface.
 	Type string
-	// Name, when set, must equal the service name (e.g. "nova").
+	// Name, when set, must equal the service name (e.g. "nova"); a service
+	// without a name matches any Name, as in keystoneauth1.
 	Name string
-	// Region, when set, must equal the endpoint's region_id or region
-	// (case-sensitive, as Keystone compares them).
+	// Region, when set, must equal the endpoint's region_id, or its
+	// (deprecated) region when it has no region_id, as keystoneauth1
+	// compares them: case-sensitive.
 	Region string
 	// Interfaces in order of preference; nil means public only. The
 	// "publicURL" style spellings are accepted.
@@ -151,7 +153,8 @@ func (c Catalog) Endpoint(opts EndpointOpts) (string, error) {
 
 // pick returns the URL of the first endpoint, in catalog order, of a
 // service of exactly type typ matching opts' name and region, with the
-// most preferred interface any of those services has.
+// most preferred interface any of those services has. Endpoints without
+// a URL are skipped.
 func (c Catalog) pick(typ string, opts EndpointOpts, ifaces []string) (string, bool) {
 	for _, iface := range ifaces {
 		for _, svc := range c {
@@ -159,7 +162,7 @@ func (c Catalog) pick(typ string, opts EndpointOpts, ifaces []string) (string, b
 				continue
 			}
 			for _, ep := range svc.Endpoints {
-				if ep.Interface == iface && ep.inRegion(opts.Region) {
+				if ep.Interface == iface && ep.URL != "" && ep.inRegion(opts.Region) {
 					return ep.URL, true
 				}
 			}
@@ -168,9 +171,11 @@ func (c Catalog) pick(typ string, opts EndpointOpts, ifaces []string) (string, b
 	return "", false
 }
 
-// matches reports whether s is of type typ and, when name is set, named so.
+// matches reports whether s is of type typ and, when name is set, named
+// so. A service without a name matches any name, as in keystoneauth1
+// (Keystone before v3.3 did not send names).
 func (s Service) matches(typ, name string) bool {
-	return s.Type == typ && (name == "" || s.Name == name)
+	return s.Type == typ && (name == "" || s.Name == "" || s.Name == name)
 }
 
 // notFound builds the error for a lookup of opts that found nothing among
@@ -190,7 +195,7 @@ func (c Catalog) notFound(opts EndpointOpts, types []string) error {
 }
 
 func (e Endpoint) inRegion(region string) bool {
-	return region == "" || e.RegionID == region || e.Region == region
+	return region == "" || e.regionName() == region
 }
 
 // caseHint explains a miss caused only by letter case, the usual typo: in
@@ -198,10 +203,8 @@ func (e Endpoint) inRegion(region string) bool {
 // candidate types of the lookup, the requested one (normalised) first.
 func (c Catalog) caseHint(opts EndpointOpts, types []string, available []Endpoint) string {
 	for _, ep := range available {
-		for _, r := range []string{ep.RegionID, ep.Region} {
-			if opts.Region != "" && r != opts.Region && strings.EqualFold(r, opts.Region) {
-				return "region " + quote(opts.Region) + " differs only in case from " + quote(r) + "; regions are case-sensitive"
-			}
+		if r := ep.regionName(); opts.Region != "" && r != opts.Region && strings.EqualFold(r, opts.Region) {
+			return "region " + quote(opts.Region) + " differs only in case from " + quote(r) + "; regions are case-sensitive"
 		}
 	}
 	for _, svc := range c {
@@ -257,12 +260,13 @@ func (e *EndpointNotFoundError) Error() string {
 // Unwrap makes the error match ErrNotFound.
 func (e *EndpointNotFoundError) Unwrap() error { return ErrNotFound }
 
-// regionName is the endpoint's region, by name or else by id.
+// regionName is the endpoint's region as keystoneauth1 matches it: its
+// region_id, or else the deprecated region.
 func (e Endpoint) regionName() string {
-	if e.Region != "" {
-		return e.Region
+	if e.RegionID != "" {
+		return e.RegionID
 	}
-	return e.RegionID
+	return e.Region
 }
 
 func uniq(eps []Endpoint, key func(Endpoint) string) []string {

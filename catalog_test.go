@@ -181,23 +181,74 @@ func TestCatalogInterfacePreference(t *testing.T) {
 	assert.ErrorIs(t, err, ErrNotFound)
 }
 
-// TestCatalogRegionIDAndName: region matches region_id or region, exactly.
+// TestCatalogRegionIDAndName: region matches the endpoint's region_id, or
+// its region when it has no region_id, exactly, as keystoneauth1 does
+// (Keystone sends both, equal; region is the deprecated spelling).
 func TestCatalogRegionIDAndName(t *testing.T) {
 	cat := Catalog{{Type: "compute", Endpoints: []Endpoint{
 		{Interface: "public", RegionID: "r-1", Region: "Legacy", URL: "https://legacy"},
 		{Interface: "public", RegionID: "RegionX", URL: "https://x"},
 		{Interface: "public", Region: "OnlyName", URL: "https://name"},
 	}}}
-	for region, want := range map[string]string{"r-1": "https://legacy", "Legacy": "https://legacy", "RegionX": "https://x", "OnlyName": "https://name"} {
+	for region, want := range map[string]string{"r-1": "https://legacy", "RegionX": "https://x", "OnlyName": "https://name"} {
 		got, err := cat.Endpoint(EndpointOpts{Type: "compute", Region: region})
 		if assert.NoError(t, err, region) {
 			assert.Equal(t, want, got, region)
 		}
 	}
-	for _, region := range []string{"legacy", "R-1", "regionx", "onlyname", " RegionX", "Region"} {
+	for _, region := range []string{"Legacy", "legacy", "R-1", "regionx", "onlyname", " RegionX", "Region"} {
 		_, err := cat.Endpoint(EndpointOpts{Type: "compute", Region: region})
 		assert.ErrorIs(t, err, ErrNotFound, region)
 	}
+	_, err := cat.Endpoint(EndpointOpts{Type: "compute", Region: "legacy"})
+	var nf *EndpointNotFoundError
+	require.ErrorAs(t, err, &nf)
+	assert.Empty(t, nf.Hint, "Legacy would not match either")
+	assert.Contains(t, err.Error(), "regions [r-1 RegionX OnlyName]", "listed as they match")
+}
+
+// TestCatalogNamelessService: a service without a name (catalogs before
+// Keystone v3.3) matches any Name, as in keystoneauth1, in catalog order.
+func TestCatalogNamelessService(t *testing.T) {
+	cat := Catalog{
+		{Type: "compute", Endpoints: eps("R", "R", map[string]string{"public": "https://anon"})},
+		{Type: "compute", Name: "nova", Endpoints: eps("R", "R", map[string]string{"public": "https://nova", "internal": "https://nova-int"})},
+	}
+	for _, tc := range []struct {
+		opts EndpointOpts
+		want string
+	}{
+		{EndpointOpts{Type: "compute", Name: "nova"}, "https://anon"},
+		{EndpointOpts{Type: "compute", Name: "anything"}, "https://anon"},
+		{EndpointOpts{Type: "compute", Name: "nova", Interfaces: []string{"internal", "public"}}, "https://nova-int"},
+	} {
+		got, err := cat.Endpoint(tc.opts)
+		if assert.NoError(t, err, "%+v", tc.opts) {
+			assert.Equal(t, tc.want, got, "%+v", tc.opts)
+		}
+	}
+	_, err := cat.Endpoint(EndpointOpts{Type: "compute", Name: "anything", Interfaces: []string{"internal"}})
+	assert.ErrorIs(t, err, ErrNotFound)
+}
+
+// TestCatalogEmptyURL: an endpoint without a URL is skipped, as in
+// keystoneauth1, instead of returning "" without an error.
+func TestCatalogEmptyURL(t *testing.T) {
+	cat := Catalog{{Type: "compute", Endpoints: []Endpoint{
+		{Interface: "public", RegionID: "R", URL: ""},
+		{Interface: "internal", RegionID: "R", URL: "https://int"},
+		{Interface: "public", RegionID: "R", URL: "https://pub"},
+	}}}
+	got, err := cat.Endpoint(EndpointOpts{Type: "compute", Interfaces: []string{"public", "internal"}})
+	require.NoError(t, err)
+	assert.Equal(t, "https://pub", got)
+	cat[0].Endpoints = cat[0].Endpoints[:2]
+	got, err = cat.Endpoint(EndpointOpts{Type: "compute", Interfaces: []string{"public", "internal"}})
+	require.NoError(t, err)
+	assert.Equal(t, "https://int", got)
+	cat[0].Endpoints = cat[0].Endpoints[:1]
+	_, err = cat.Endpoint(EndpointOpts{Type: "compute"})
+	assert.ErrorIs(t, err, ErrNotFound)
 }
 
 func TestCatalogNotFoundError(t *testing.T) {
