@@ -54,8 +54,9 @@ type EndpointOpts struct {
 	// (deprecated) region when it has no region_id, as keystoneauth1
 	// compares them: case-sensitive.
 	Region string
-	// Interfaces in order of preference; nil means public only. The
-	// "publicURL" style spellings are accepted.
+	// Interfaces in order of preference; nil (or empty) means public only.
+	// The "publicURL" style spellings are accepted, and letter case is
+	// ignored (keystoneauth1 compares interfaces exactly).
 	Interfaces []string
 }
 
@@ -106,7 +107,7 @@ var serviceTypeCandidates = buildCandidates(serviceTypeAliases)
 func buildCandidates(forward map[string][]string) map[string][]string {
 	out := make(map[string][]string)
 	for _, official := range slices.Sorted(maps.Keys(forward)) {
-		out[official] = append([]string{official}, forward[official]...)
+		out[official] = slices.Clip(append([]string{official}, forward[official]...))
 		for _, alias := range forward[official] {
 			if _, dup := out[alias]; !dup {
 				out[alias] = []string{alias, official}
@@ -231,6 +232,7 @@ type EndpointNotFoundError struct {
 	services int // how many services of the type (and name) the catalog has
 }
 
+// Error describes the lookup and what the catalog holds for the type.
 func (e *EndpointNotFoundError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "ksauth: no endpoint for service type %q", e.Opts.Type)
