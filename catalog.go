@@ -60,15 +60,16 @@ type EndpointOpts struct {
 	Interfaces []string
 }
 
-func (o EndpointOpts) interfaces() []string {
+// interfaces returns the normalised interface preference list, appended
+// to buf (which lets the caller keep it off the heap).
+func (o EndpointOpts) interfaces(buf []string) []string {
 	if len(o.Interfaces) == 0 {
-		return []string{"public"}
+		return append(buf, "public")
 	}
-	out := make([]string, len(o.Interfaces))
-	for i, s := range o.Interfaces {
-		out[i] = strings.TrimSuffix(strings.ToLower(s), "url")
+	for _, s := range o.Interfaces {
+		buf = append(buf, strings.TrimSuffix(strings.ToLower(s), "url"))
 	}
-	return out
+	return buf
 }
 
 // serviceTypeAliases maps each official service type to its historical
@@ -121,13 +122,14 @@ func buildCandidates(forward map[string][]string) map[string][]string {
 // for typ, best first (see serviceTypeCandidates). Underscores in typ are
 // read as hyphens, as os-service-types normalises types ("block_storage",
 // the SDK attribute spelling, is "block-storage"); letter case is kept.
-// The first candidate is always the normalised typ.
-func candidateTypes(typ string) []string {
+// The first candidate is always the normalised typ. A type the table does
+// not know is appended to buf, which lets the caller keep it off the heap.
+func candidateTypes(typ string, buf []string) []string {
 	typ = strings.ReplaceAll(typ, "_", "-")
 	if c, ok := serviceTypeCandidates[typ]; ok {
 		return c
 	}
-	return []string{typ}
+	return append(buf, typ)
 }
 
 // Endpoint returns the URL of the endpoint opts selects. Service types are
@@ -143,7 +145,9 @@ func (c Catalog) Endpoint(opts EndpointOpts) (string, error) {
 	if opts.Type == "" {
 		return "", invalid("EndpointOpts.Type", "empty")
 	}
-	types, ifaces := candidateTypes(opts.Type), opts.interfaces()
+	var typeBuf [1]string
+	var ifaceBuf [4]string
+	types, ifaces := candidateTypes(opts.Type, typeBuf[:0]), opts.interfaces(ifaceBuf[:0])
 	for _, typ := range types {
 		if url, ok := c.pick(typ, opts, ifaces); ok {
 			return url, nil
@@ -242,7 +246,7 @@ func (e *EndpointNotFoundError) Error() string {
 	if e.Opts.Region != "" {
 		fmt.Fprintf(&b, " in region %q", e.Opts.Region)
 	}
-	fmt.Fprintf(&b, " with interface %s", strings.Join(e.Opts.interfaces(), "|"))
+	fmt.Fprintf(&b, " with interface %s", strings.Join(e.Opts.interfaces(nil), "|"))
 	switch {
 	case len(e.Available) == 0 && e.services > 0:
 		b.WriteString(": the catalog lists the service with no endpoints (as in domain- and system-scoped tokens)")

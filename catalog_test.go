@@ -347,12 +347,12 @@ func TestCatalogEmpty(t *testing.T) {
 }
 
 func TestCandidateTypes(t *testing.T) {
-	assert.Equal(t, []string{"block-storage", "volumev3", "volumev2", "volume", "block-store"}, candidateTypes("block-storage"))
-	assert.Equal(t, []string{"volumev2", "block-storage"}, candidateTypes("volumev2"))
-	assert.Equal(t, []string{"sharev2", "shared-file-system"}, candidateTypes("sharev2"))
-	assert.Equal(t, []string{"compute"}, candidateTypes("compute"))
-	assert.Equal(t, []string{"block-storage", "volumev3", "volumev2", "volume", "block-store"}, candidateTypes("block_storage"))
-	assert.Equal(t, []string{"Object-Store"}, candidateTypes("Object_Store"))
+	assert.Equal(t, []string{"block-storage", "volumev3", "volumev2", "volume", "block-store"}, candidateTypes("block-storage", nil))
+	assert.Equal(t, []string{"volumev2", "block-storage"}, candidateTypes("volumev2", nil))
+	assert.Equal(t, []string{"sharev2", "shared-file-system"}, candidateTypes("sharev2", nil))
+	assert.Equal(t, []string{"compute"}, candidateTypes("compute", nil))
+	assert.Equal(t, []string{"block-storage", "volumev3", "volumev2", "volume", "block-store"}, candidateTypes("block_storage", nil))
+	assert.Equal(t, []string{"Object-Store"}, candidateTypes("Object_Store", nil))
 	// Every known type has its candidates precomputed.
 	assert.Len(t, serviceTypeCandidates, len(serviceTypeAliases)+len(owner(t)))
 }
