@@ -84,14 +84,9 @@ func TestCatalogServiceTypeAliases(t *testing.T) {
 		{all, "volume", "https://bs"}, // no exact match: the official type first
 		{all, "block-store", "https://bs"},
 		{all, "shared-file-system", "https://share"},
-		{all, "share", "https://share"},
 		{all, "meter", "https://meter"},
-		{all, "telemetry", "https://meter"},
 		{onlyV3, "block-storage", "https://v3"},
-		{onlyV3, "volume", "https://v3"},
-		{onlyV3, "volumev2", "https://v3"},
 		{onlyOld, "block-storage", "https://old"},
-		{onlyOld, "volumev3", "https://old"},
 	}
 	for _, tc := range tests {
 		got, err := tc.cat.Endpoint(EndpointOpts{Type: tc.typ})
@@ -104,6 +99,58 @@ func TestCatalogServiceTypeAliases(t *testing.T) {
 	assert.ErrorIs(t, err, ErrNotFound)
 	_, err = onlyV3.Endpoint(EndpointOpts{Type: "object-store"})
 	assert.ErrorIs(t, err, ErrNotFound)
+	// Nor are two aliases of one official type (see TestCatalogVersionedAliases).
+	for _, typ := range []string{"volume", "volumev2"} {
+		_, err = onlyV3.Endpoint(EndpointOpts{Type: typ})
+		assert.ErrorIs(t, err, ErrNotFound, typ)
+	}
+	for _, typ := range []string{"share", "telemetry"} { // sharev2, metering
+		_, err = all.Endpoint(EndpointOpts{Type: typ})
+		assert.ErrorIs(t, err, ErrNotFound, typ)
+	}
+	_, err = onlyOld.Endpoint(EndpointOpts{Type: "volumev3"})
+	assert.ErrorIs(t, err, ErrNotFound)
+}
+
+// TestCatalogVersionedAliases: an alias names one API version, so asking
+// for it never returns another alias's service (keystoneauth1 and
+// os-service-types: an alias matches itself and its official type only),
+// while the official type matches all of its aliases, in the table's order.
+func TestCatalogVersionedAliases(t *testing.T) {
+	svc := func(typ, url string) Service {
+		return Service{Type: typ, Endpoints: eps("R", "R", map[string]string{"public": url})}
+	}
+	v1 := Catalog{svc("volume", "https://v1")}
+	v2v3 := Catalog{svc("volumev2", "https://v2"), svc("volumev3", "https://v3")}
+	shares := Catalog{svc("share", "https://share-v1"), svc("sharev2", "https://share-v2")}
+	found := []struct {
+		cat       Catalog
+		typ, want string
+	}{
+		{v1, "volume", "https://v1"},
+		{v1, "block-storage", "https://v1"},
+		{v2v3, "block-storage", "https://v3"},
+		{v2v3, "volumev2", "https://v2"},
+		{v2v3, "volumev3", "https://v3"},
+		{shares, "shared-file-system", "https://share-v2"},
+		{shares, "share", "https://share-v1"},
+	}
+	for _, tc := range found {
+		got, err := tc.cat.Endpoint(EndpointOpts{Type: tc.typ})
+		if assert.NoError(t, err, tc.typ) {
+			assert.Equal(t, tc.want, got, tc.typ)
+		}
+	}
+	for _, tc := range []struct {
+		cat Catalog
+		typ string
+	}{{v1, "volumev3"}, {v1, "volumev2"}, {v1, "block-store"}, {v2v3, "volume"}, {shares[:1], "sharev2"}} {
+		_, err := tc.cat.Endpoint(EndpointOpts{Type: tc.typ})
+		var nf *EndpointNotFoundError
+		if assert.ErrorAs(t, err, &nf, tc.typ) {
+			assert.Empty(t, nf.Available, "%s: another version's endpoints are not listed either", tc.typ)
+		}
+	}
 }
 
 // TestCatalogInterfacePreference: the first interface that exists in the
@@ -134,23 +181,74 @@ func TestCatalogInterfacePreference(t *testing.T) {
 	assert.ErrorIs(t, err, ErrNotFound)
 }
 
-// TestCatalogRegionIDAndName: region matches region_id or region, exactly.
+// TestCatalogRegionIDAndName: region matches the endpoint's region_id, or
+// its region when it has no region_id, exactly, as keystoneauth1 does
+// (Keystone sends both, equal; region is the deprecated spelling).
 func TestCatalogRegionIDAndName(t *testing.T) {
 	cat := Catalog{{Type: "compute", Endpoints: []Endpoint{
 		{Interface: "public", RegionID: "r-1", Region: "Legacy", URL: "https://legacy"},
 		{Interface: "public", RegionID: "RegionX", URL: "https://x"},
 		{Interface: "public", Region: "OnlyName", URL: "https://name"},
 	}}}
-	for region, want := range map[string]string{"r-1": "https://legacy", "Legacy": "https://legacy", "RegionX": "https://x", "OnlyName": "https://name"} {
+	for region, want := range map[string]string{"r-1": "https://legacy", "RegionX": "https://x", "OnlyName": "https://name"} {
 		got, err := cat.Endpoint(EndpointOpts{Type: "compute", Region: region})
 		if assert.NoError(t, err, region) {
 			assert.Equal(t, want, got, region)
 		}
 	}
-	for _, region := range []string{"legacy", "R-1", "regionx", "onlyname", " RegionX", "Region"} {
+	for _, region := range []string{"Legacy", "legacy", "R-1", "regionx", "onlyname", " RegionX", "Region"} {
 		_, err := cat.Endpoint(EndpointOpts{Type: "compute", Region: region})
 		assert.ErrorIs(t, err, ErrNotFound, region)
 	}
+	_, err := cat.Endpoint(EndpointOpts{Type: "compute", Region: "legacy"})
+	var nf *EndpointNotFoundError
+	require.ErrorAs(t, err, &nf)
+	assert.Empty(t, nf.Hint, "Legacy would not match either")
+	assert.Contains(t, err.Error(), "regions [r-1 RegionX OnlyName]", "listed as they match")
+}
+
+// TestCatalogNamelessService: a service without a name (catalogs before
+// Keystone v3.3) matches any Name, as in keystoneauth1, in catalog order.
+func TestCatalogNamelessService(t *testing.T) {
+	cat := Catalog{
+		{Type: "compute", Endpoints: eps("R", "R", map[string]string{"public": "https://anon"})},
+		{Type: "compute", Name: "nova", Endpoints: eps("R", "R", map[string]string{"public": "https://nova", "internal": "https://nova-int"})},
+	}
+	for _, tc := range []struct {
+		opts EndpointOpts
+		want string
+	}{
+		{EndpointOpts{Type: "compute", Name: "nova"}, "https://anon"},
+		{EndpointOpts{Type: "compute", Name: "anything"}, "https://anon"},
+		{EndpointOpts{Type: "compute", Name: "nova", Interfaces: []string{"internal", "public"}}, "https://nova-int"},
+	} {
+		got, err := cat.Endpoint(tc.opts)
+		if assert.NoError(t, err, "%+v", tc.opts) {
+			assert.Equal(t, tc.want, got, "%+v", tc.opts)
+		}
+	}
+	_, err := cat.Endpoint(EndpointOpts{Type: "compute", Name: "anything", Interfaces: []string{"internal"}})
+	assert.ErrorIs(t, err, ErrNotFound)
+}
+
+// TestCatalogEmptyURL: an endpoint without a URL is skipped, as in
+// keystoneauth1, instead of returning "" without an error.
+func TestCatalogEmptyURL(t *testing.T) {
+	cat := Catalog{{Type: "compute", Endpoints: []Endpoint{
+		{Interface: "public", RegionID: "R", URL: ""},
+		{Interface: "internal", RegionID: "R", URL: "https://int"},
+		{Interface: "public", RegionID: "R", URL: "https://pub"},
+	}}}
+	got, err := cat.Endpoint(EndpointOpts{Type: "compute", Interfaces: []string{"public", "internal"}})
+	require.NoError(t, err)
+	assert.Equal(t, "https://pub", got)
+	cat[0].Endpoints = cat[0].Endpoints[:2]
+	got, err = cat.Endpoint(EndpointOpts{Type: "compute", Interfaces: []string{"public", "internal"}})
+	require.NoError(t, err)
+	assert.Equal(t, "https://int", got)
+	cat[0].Endpoints = cat[0].Endpoints[:1]
+	_, err = cat.Endpoint(EndpointOpts{Type: "compute"})
+	assert.ErrorIs(t, err, ErrNotFound)
 }
 
 func TestCatalogNotFoundError(t *testing.T) {
@@ -172,9 +270,13 @@ func TestCatalogNotFoundError(t *testing.T) {
 	assert.Contains(t, err.Error(), "case-sensitive")
 
 	// Aliases count: the error lists what the volumev3 and block-storage services have.
-	_, err = cat.Endpoint(EndpointOpts{Type: "volume", Region: "Nowhere"})
+	_, err = cat.Endpoint(EndpointOpts{Type: "block-storage", Region: "Nowhere"})
 	require.ErrorAs(t, err, &nf)
 	assert.Len(t, nf.Available, 12)
+	// An alias matches its official type, not the other aliases: block-storage only.
+	_, err = cat.Endpoint(EndpointOpts{Type: "volume", Region: "Nowhere"})
+	require.ErrorAs(t, err, &nf)
+	assert.Len(t, nf.Available, 6)
 
 	// A type the catalog does not have at all.
 	_, err = cat.Endpoint(EndpointOpts{Type: "dns"})
@@ -245,15 +347,22 @@ func TestCatalogEmpty(t *testing.T) {
 }
 
 func TestCandidateTypes(t *testing.T) {
-	assert.Equal(t, []string{"block-storage", "volumev3", "volumev2", "volume", "block-store"}, candidateTypes("block-storage"))
-	assert.Equal(t, []string{"volumev2", "block-storage", "volumev3", "volume", "block-store"}, candidateTypes("volumev2"))
-	assert.Equal(t, []string{"compute"}, candidateTypes("compute"))
-	// No alias belongs to two official types (candidateTypes would then
-	// depend on map order).
+	assert.Equal(t, []string{"block-storage", "volumev3", "volumev2", "volume", "block-store"}, candidateTypes("block-storage", nil))
+	assert.Equal(t, []string{"volumev2", "block-storage"}, candidateTypes("volumev2", nil))
+	assert.Equal(t, []string{"sharev2", "shared-file-system"}, candidateTypes("sharev2", nil))
+	assert.Equal(t, []string{"compute"}, candidateTypes("compute", nil))
+	assert.Equal(t, []string{"block-storage", "volumev3", "volumev2", "volume", "block-store"}, candidateTypes("block_storage", nil))
+	assert.Equal(t, []string{"Object-Store"}, candidateTypes("Object_Store", nil))
+	// Every known type has its candidates precomputed.
+	assert.Len(t, serviceTypeCandidates, len(serviceTypeAliases)+len(owner(t)))
+}
+
+// owner maps each alias to its official type, checking that no alias
+// belongs to two official types (the reverse map would then depend on
+// which comes first) and that no alias is itself an official type.
+func owner(t *testing.T) map[string]string {
 	owner := map[string]string{}
 	for official, aliases := range serviceTypeAliases {
-		_, isOfficial := serviceTypeAliases[official]
-		require.True(t, isOfficial)
 		for _, a := range aliases {
 			if o, dup := owner[a]; dup {
 				t.Errorf("alias %q of both %q and %q", a, o, official)
@@ -263,4 +372,92 @@ func TestCandidateTypes(t *testing.T) {
 			assert.False(t, aliasIsOfficial, "alias %q is also an official type", a)
 		}
 	}
+	return owner
+}
+
+// TestCatalogInterfacePreferenceAcrossServices: as in keystoneauth1, the
+// interface preference is applied across every service of the type, not
+// service by service; within the best interface the first service in
+// catalog order wins. The type still comes first: a service of the
+// requested type with a less preferred interface beats an alias's service
+// with a more preferred one.
+func TestCatalogInterfacePreferenceAcrossServices(t *testing.T) {
+	cat := Catalog{
+		{Type: "compute", Name: "nova-a", Endpoints: eps("R", "R", map[string]string{"public": "https://a-pub"})},
+		{Type: "compute", Name: "nova-b", Endpoints: eps("R", "R", map[string]string{"internal": "https://b-int", "public": "https://b-pub"})},
+		{Type: "compute", Name: "nova-c", Endpoints: eps("R", "R", map[string]string{"internal": "https://c-int"})},
+		{Type: "block-storage", Endpoints: eps("R", "R", map[string]string{"public": "https://bs-pub"})},
+		{Type: "volumev3", Endpoints: eps("R", "R", map[string]string{"internal": "https://v3-int"})},
+	}
+	tests := []struct {
+		opts EndpointOpts
+		want string
+	}{
+		{EndpointOpts{Type: "compute", Interfaces: []string{"internal", "public"}}, "https://b-int"},
+		{EndpointOpts{Type: "compute", Interfaces: []string{"admin", "internal"}}, "https://b-int"},
+		{EndpointOpts{Type: "compute", Interfaces: []string{"internal"}}, "https://b-int"},
+		{EndpointOpts{Type: "compute", Interfaces: []string{"public", "internal"}}, "https://a-pub"},
+		{EndpointOpts{Type: "compute"}, "https://a-pub"},
+		{EndpointOpts{Type: "compute", Name: "nova-c", Interfaces: []string{"public", "internal"}}, "https://c-int"},
+		{EndpointOpts{Type: "compute", Name: "nova-a", Interfaces: []string{"internal", "public"}}, "https://a-pub"},
+		{EndpointOpts{Type: "block-storage", Interfaces: []string{"internal", "public"}}, "https://bs-pub"},
+		{EndpointOpts{Type: "volumev3", Interfaces: []string{"public", "internal"}}, "https://v3-int"},
+	}
+	for _, tc := range tests {
+		got, err := cat.Endpoint(tc.opts)
+		if assert.NoError(t, err, "%+v", tc.opts) {
+			assert.Equal(t, tc.want, got, "%+v", tc.opts)
+		}
+	}
+}
+
+// BenchmarkCatalogEndpoint: a hit, an alias hit and a miss on a recorded
+// project-scoped catalog.
+func BenchmarkCatalogEndpoint(b *testing.B) {
+	cat := captureCatalog(b, "auth_password_project_id")
+	for _, bc := range []struct {
+		name string
+		opts EndpointOpts
+	}{
+		{"hit", EndpointOpts{Type: "network", Region: "RegionTwo", Interfaces: []string{"internal", "public"}}},
+		{"alias", EndpointOpts{Type: "volume", Name: "cinder", Region: "RegionTwo"}},
+		{"miss", EndpointOpts{Type: "image", Region: "RegionThree"}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_, _ = cat.Endpoint(bc.opts)
+			}
+		})
+	}
+}
+
+// TestCatalogUnderscoreTypes: the underscore spellings SDK attribute names
+// use ("block_storage") are read as the hyphenated service types, as
+// os-service-types normalises them; letter case is not normalised.
+func TestCatalogUnderscoreTypes(t *testing.T) {
+	svc := func(typ, url string) Service {
+		return Service{Type: typ, Endpoints: eps("R", "R", map[string]string{"public": url})}
+	}
+	cat := Catalog{
+		svc("volumev3", "https://v3"), svc("object-store", "https://swift"),
+		svc("sharev2", "https://manila"), svc("application_deployment", "https://appdeploy"),
+	}
+	for typ, want := range map[string]string{
+		"block_storage":          "https://v3",
+		"object_store":           "https://swift",
+		"shared_file_system":     "https://manila",
+		"application_deployment": "https://appdeploy", // an alias spelt with "_" in the table
+		"application-deployment": "https://appdeploy",
+	} {
+		got, err := cat.Endpoint(EndpointOpts{Type: typ})
+		if assert.NoError(t, err, typ) {
+			assert.Equal(t, want, got, typ)
+		}
+	}
+	_, err := cat.Endpoint(EndpointOpts{Type: "Object_Store"})
+	var nf *EndpointNotFoundError
+	require.ErrorAs(t, err, &nf)
+	assert.Equal(t, `service type "Object_Store" differs only in case from "object-store"; types are case-sensitive`, nf.Hint)
+	assert.Contains(t, err.Error(), `no endpoint for service type "Object_Store"`, "the error names the type as given")
 }

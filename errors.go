@@ -11,13 +11,12 @@ import (
 
 // Sentinels that [*HTTPError] matches with [errors.Is], by status code.
 var (
-	ErrBadRequest   = errors.New("ksauth: bad request")          // 400
-	ErrUnauthorized = errors.New("ksauth: unauthorized")         // 401
-	ErrForbidden    = errors.New("ksauth: forbidden")            // 403
-	ErrNotFound     = errors.New("ksauth: not found")            // 404
-	ErrRateLimited  = errors.New("ksauth: rate limited")         // 429
-	ErrServer       = errors.New("ksauth: server error")         // 5xx
-	ErrNoCatalog    = errors.New("ksauth: token has no catalog") // unscoped or nocatalog token
+	ErrBadRequest   = errors.New("ksauth: bad request")  // 400
+	ErrUnauthorized = errors.New("ksauth: unauthorized") // 401
+	ErrForbidden    = errors.New("ksauth: forbidden")    // 403
+	ErrNotFound     = errors.New("ksauth: not found")    // 404
+	ErrRateLimited  = errors.New("ksauth: rate limited") // 429
+	ErrServer       = errors.New("ksauth: server error") // 5xx
 )
 
 // Refusals of the [Transport] (and of [Keystone] for its auth URL).
@@ -186,73 +185,6 @@ func (e *MFARequiredError) Unwrap() []error {
 // Format keeps the receipt out of every fmt verb.
 func (e *MFARequiredError) Format(f fmt.State, verb rune) {
 	fmt.Fprint(f, e.Error())
-}
-
-// EndpointNotFoundError reports a catalog lookup with no match. Available
-// lists what the catalog does hold for the service type, so the caller can
-// see a misspelt region or interface at once.
-type EndpointNotFoundError struct {
-	Opts      EndpointOpts
-	Available []Endpoint // endpoints of the matching service type(s), any region/interface
-	Hint      string     // e.g. `region "regionone" differs only in case from "RegionOne"`
-
-	services int // how many services of the type (and name) the catalog has
-}
-
-func (e *EndpointNotFoundError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "ksauth: no endpoint for service type %q", e.Opts.Type)
-	if e.Opts.Name != "" {
-		fmt.Fprintf(&b, " name %q", e.Opts.Name)
-	}
-	if e.Opts.Region != "" {
-		fmt.Fprintf(&b, " in region %q", e.Opts.Region)
-	}
-	fmt.Fprintf(&b, " with interface %s", strings.Join(e.Opts.interfaces(), "|"))
-	switch {
-	case len(e.Available) == 0 && e.services > 0:
-		b.WriteString(": the catalog lists the service with no endpoints (as in domain- and system-scoped tokens)")
-	case len(e.Available) == 0:
-		b.WriteString(": the catalog has no such service")
-	default:
-		fmt.Fprintf(&b, "; the catalog has regions %s and interfaces %s",
-			listOrNone(uniq(e.Available, Endpoint.regionName)),
-			listOrNone(uniq(e.Available, func(ep Endpoint) string { return ep.Interface })))
-	}
-	if e.Hint != "" {
-		b.WriteString(" (" + e.Hint + ")")
-	}
-	return b.String()
-}
-
-// Unwrap makes the error match ErrNotFound.
-func (e *EndpointNotFoundError) Unwrap() error { return ErrNotFound }
-
-// regionName is the endpoint's region, by name or else by id.
-func (e Endpoint) regionName() string {
-	if e.Region != "" {
-		return e.Region
-	}
-	return e.RegionID
-}
-
-func uniq(eps []Endpoint, key func(Endpoint) string) []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, ep := range eps {
-		if k := key(ep); !seen[k] {
-			seen[k] = true
-			out = append(out, k)
-		}
-	}
-	return out
-}
-
-func listOrNone(s []string) string {
-	if len(s) == 0 {
-		return "[]"
-	}
-	return "[" + strings.Join(s, " ") + "]"
 }
 
 // DiscoveryError reports that version discovery at AuthURL failed and that

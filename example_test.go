@@ -117,8 +117,8 @@ func ExampleCatalog_Endpoint() {
 
 	compute, _ := tok.Catalog.Endpoint(ksauth.EndpointOpts{Type: "compute", Region: "RegionTwo"})
 	fmt.Println(compute)
-	// An alias finds the official type, and interfaces go in preference order.
-	volume, _ := tok.Catalog.Endpoint(ksauth.EndpointOpts{Type: "volume", Name: "cinderv3", Interfaces: []string{"internal", "public"}})
+	// The official type finds its aliases, and interfaces go in preference order.
+	volume, _ := tok.Catalog.Endpoint(ksauth.EndpointOpts{Type: "block-storage", Name: "cinderv3", Interfaces: []string{"internal", "public"}})
 	fmt.Println(volume)
 	_, err = tok.Catalog.Endpoint(ksauth.EndpointOpts{Type: "compute", Region: "regiontwo"})
 	fmt.Println(err)
