@@ -584,7 +584,7 @@ func TestTrustedHostsReadsKeystoneCatalogURLs(t *testing.T) {
 		{URL: "not a url"},
 		{URL: ""},
 	}}}}
-	assert.Equal(t, map[string]bool{
+	assert.Equal(t, hostSet{
 		"id.test:5000": true, "internal.regiontwo.example.test:8776": true, "object.test:443": true,
 	}, trustedHosts(tok))
 }
