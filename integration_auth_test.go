@@ -409,7 +409,7 @@ func TestIntegrationCatalogLookups(t *testing.T) {
 		{EndpointOpts{Type: "compute", Region: "RegionOne", Interfaces: []string{"adminURL"}}, "http://admin.regionone.example.test:8774/v2.1"},
 		{EndpointOpts{Type: "network", Name: "neutron", Region: "RegionTwo"}, "http://public.regiontwo.example.test:9696/"},
 		{EndpointOpts{Type: "volumev3", Region: "RegionOne"}, "http://public.regionone.example.test:8776/v3/" + project},
-		{EndpointOpts{Type: "volume", Region: "RegionOne", Name: "cinderv3"}, "http://public.regionone.example.test:8776/v3/" + project},
+		{EndpointOpts{Type: "block-storage", Region: "RegionOne", Name: "cinderv3"}, "http://public.regionone.example.test:8776/v3/" + project},
 		{EndpointOpts{Type: "block-storage", Region: "RegionOne", Name: "cinder"}, "http://public.regionone.example.test:8776/v3/" + project},
 		{EndpointOpts{Type: "object-store", Region: "RegionTwo", Interfaces: []string{"internal", "public"}}, "http://internal.regiontwo.example.test:8080/v1/AUTH_" + project},
 	}
