@@ -8,10 +8,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"path"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -21,9 +19,21 @@ type Authenticator interface {
 	Authenticate(ctx context.Context) (*Token, error)
 }
 
+// AuthenticatorFunc adapts a function to [Authenticator], as
+// [http.HandlerFunc] does for handlers.
+type AuthenticatorFunc func(ctx context.Context) (*Token, error)
+
+// Authenticate calls f.
+func (f AuthenticatorFunc) Authenticate(ctx context.Context) (*Token, error) { return f(ctx) }
+
 // Keystone authenticates against an OpenStack Keystone v3 endpoint with
 // POST /v3/auth/tokens. Set AuthURL and Credentials; every other field has a
-// usable zero value. Use a *Keystone: it caches version discovery.
+// usable zero value.
+//
+// A Keystone is a plain value: copy it to change a field, e.g. the same
+// credentials with another Scope (version discovery is cached per AuthURL
+// and HTTPClient, not in the value). Do not change a Keystone while a call
+// on it is running.
 type Keystone struct {
 	// AuthURL is the identity endpoint. "https://h:5000", "https://h:5000/v3",
 	// "https://h/identity" and "https://h/identity/v3" all work: a URL whose
@@ -37,8 +47,9 @@ type Keystone struct {
 	Scope Scope
 	// Passcode, when set, is called if Keystone answers that the user's
 	// multi-factor rules need a TOTP passcode (a 401 with a receipt); the login
-	// then continues with the receipt and the passcode. nil: such answers are
-	// returned as *MFARequiredError.
+	// then continues with the receipt and the passcode. [TOTPSource] makes
+	// one from a TOTP secret. nil: such answers are returned as
+	// *MFARequiredError.
 	Passcode func(ctx context.Context) (string, error)
 	// Receipt, when set, is sent as Openstack-Auth-Receipt to complete a
 	// multi-factor login by hand (from MFARequiredError.Receipt). A secret.
@@ -46,8 +57,9 @@ type Keystone struct {
 	// NoCatalog asks for a token without the service catalog (?nocatalog),
 	// a smaller response for callers that do not look up endpoints.
 	NoCatalog bool
-	// HTTPClient sends the requests. nil: a client with connect, TLS and
-	// response-header timeouts. Redirects to another host are always refused.
+	// HTTPClient sends the requests. nil: a client with a 10 s connect
+	// timeout, a 10 s TLS handshake timeout and a 60 s response-header
+	// timeout. Redirects to another host are always refused.
 	HTTPClient *http.Client
 	// Retry governs retries of Keystone's 429/503 answers. nil: the defaults.
 	Retry *RetryPolicy
@@ -56,36 +68,35 @@ type Keystone struct {
 	AllowInsecureHTTP bool
 	// Logger receives debug records (never a secret). nil: silent.
 	Logger *slog.Logger
-
-	mu        sync.Mutex
-	discovery struct { // the last discovery, for AuthURL
-		authURL  string
-		endpoint *url.URL
-		err      error // why discovery failed, when endpoint is the fallback
-	}
 }
 
-// Format prints the configuration with the receipt masked (credentials mask
-// their own secrets) and without internal state.
-func (k *Keystone) Format(f fmt.State, verb rune) {
-	type keystone struct {
-		AuthURL           string
-		Credentials       Credential
-		Scope             Scope
-		Receipt           string
-		NoCatalog         bool
-		AllowInsecureHTTP bool
-	}
-	formatRedacted(f, verb, keystone{k.AuthURL, k.Credentials, k.Scope, mask(k.Receipt), k.NoCatalog, k.AllowInsecureHTTP})
+// keystoneView is what fmt, slog and encoding/json show of a Keystone: the
+// configuration with the receipt masked and the AuthURL without user info
+// (credentials mask their own secrets).
+type keystoneView struct {
+	AuthURL           string
+	Credentials       Credential
+	Scope             Scope
+	Receipt           string
+	NoCatalog         bool
+	AllowInsecureHTTP bool
 }
+
+func (k Keystone) view() keystoneView {
+	return keystoneView{redactURL(k.AuthURL), k.Credentials, k.Scope, mask(k.Receipt), k.NoCatalog, k.AllowInsecureHTTP}
+}
+
+// Format prints the configuration with its secrets masked, for every verb.
+// Its value receiver keeps a Keystone value (a field of a config struct,
+// say) masked too.
+func (k Keystone) Format(f fmt.State, verb rune) { formatRedacted(f, verb, k.view()) }
 
 // LogValue shows the configuration in slog records as Format does.
-func (k *Keystone) LogValue() slog.Value {
-	if k == nil {
-		return slog.StringValue("<nil>")
-	}
-	return redactedLogValue(k)
-}
+func (k Keystone) LogValue() slog.Value { return redactedLogValue(k) }
+
+// MarshalJSON encodes the configuration as Format shows it, so a JSON log
+// handler never writes a secret.
+func (k Keystone) MarshalJSON() ([]byte, error) { return json.Marshal(k.view()) }
 
 // Authenticate sends the credentials and returns the new token.
 func (k *Keystone) Authenticate(ctx context.Context) (*Token, error) {
@@ -108,6 +119,7 @@ func (k *Keystone) Authenticate(ctx context.Context) (*Token, error) {
 		}
 		return nil, err
 	}
+	tok.exchanged = exchangesToken(k.Credentials)
 	debug(ctx, k.Logger, "ksauth: authenticated", slog.Any("token", tok), slog.Duration("took", time.Since(start)))
 	return tok, nil
 }
@@ -118,8 +130,8 @@ func wrongEndpoint(err error) bool {
 	if errors.As(err, &he) {
 		return he.StatusCode == http.StatusNotFound || he.StatusCode == http.StatusMethodNotAllowed
 	}
-	var re *ResponseError
-	var qe *RequestError
+	var re *MalformedResponseError
+	var qe *RequestSendError
 	return errors.As(err, &re) || errors.As(err, &qe)
 }
 
@@ -134,7 +146,7 @@ func (k *Keystone) validate() error {
 		if isNilPointer(k.Scope) {
 			return invalid("Scope", "nil pointer: use a nil Scope for Keystone's default")
 		}
-		if hasAppCred(k.Credentials) {
+		if slices.Contains(methodsOf(k.Credentials), "application_credential") {
 			return invalid("Scope", "must be nil with an application credential: it carries its own project")
 		}
 		return k.Scope.validate()
@@ -142,16 +154,10 @@ func (k *Keystone) validate() error {
 	return nil
 }
 
-func hasAppCred(c Credential) bool {
-	switch c := c.(type) {
-	case ApplicationCredential, *ApplicationCredential:
-		return true
-	case MultiFactor:
-		return slices.ContainsFunc(c, hasAppCred)
-	case *MultiFactor:
-		return slices.ContainsFunc(*c, hasAppCred)
-	}
-	return false
+// exchangesToken reports credentials that only exchange an existing token:
+// the new token cannot outlive that one, so renewing it gains nothing.
+func exchangesToken(c Credential) bool {
+	return slices.Equal(methodsOf(c), []string{"token"})
 }
 
 // request builds the auth request body for k's credentials and scope.
@@ -183,13 +189,13 @@ func (k *Keystone) authenticate(ctx context.Context, endpoint *url.URL, r *wireA
 	if receipt != "" {
 		header.Set("Openstack-Auth-Receipt", receipt)
 	}
-	ex, err := k.caller().call(ctx, http.MethodPost, u, header, body)
+	ex, err := k.caller().call(ctx, http.MethodPost, u, header, body, append(r.secrets(), receipt)...)
 	if err != nil {
 		return nil, err
 	}
 	switch {
 	case ex.status == http.StatusCreated || ex.status == http.StatusOK:
-		tok, err := ex.token(ex.header.Get("X-Subject-Token"), true)
+		tok, err := ex.issuedToken(ex.header.Get("X-Subject-Token"))
 		if err != nil {
 			return nil, err
 		}
@@ -198,27 +204,43 @@ func (k *Keystone) authenticate(ctx context.Context, endpoint *url.URL, r *wireA
 	case ex.status == http.StatusUnauthorized && ex.header.Get("Openstack-Auth-Receipt") != "":
 		return nil, ex.receiptError()
 	}
-	return nil, ex.httpError(append(r.secrets(), receipt)...)
+	return nil, ex.httpError()
 }
 
-// token decodes a token response. fresh: the token was just issued, so its
-// issued_at is the server's "now"; otherwise the Date header is.
-func (ex *exchange) token(id string, fresh bool) (*Token, error) {
-	if id == "" {
-		return nil, ex.responseError("missing X-Subject-Token header", nil)
+// issuedToken decodes the token Keystone just issued: its issued_at is the
+// server's "now".
+func (ex *exchange) issuedToken(id string) (*Token, error) {
+	w, err := ex.tokenBody(id)
+	if err != nil {
+		return nil, err
 	}
+	return newToken(id, w, ex.sent, w.IssuedAt.Time), nil
+}
+
+// validatedToken decodes a token Keystone describes (validation): the Date
+// header is the server's "now".
+func (ex *exchange) validatedToken(id string) (*Token, error) {
+	w, err := ex.tokenBody(id)
+	if err != nil {
+		return nil, err
+	}
+	serverNow, _ := http.ParseTime(ex.header.Get("Date"))
+	return newToken(id, w, ex.sent, serverNow), nil
+}
+
+func (ex *exchange) tokenBody(id string) (*wireToken, error) {
+	if id == "" {
+		return nil, ex.malformed("missing X-Subject-Token header", nil)
+	}
+	ex.secrets = append(ex.secrets, id) // a body quoting the new token must not print it
 	var w wireTokenResponse
 	if err := ex.decode(&w); err != nil {
 		return nil, err
 	}
 	if w.Token == nil {
-		return nil, ex.responseError(`no "token" object in the body`, nil)
+		return nil, ex.malformed(`no "token" object in the body`, nil)
 	}
-	serverNow := w.Token.IssuedAt.Time
-	if !fresh {
-		serverNow, _ = http.ParseTime(ex.header.Get("Date"))
-	}
-	return newToken(id, w.Token, ex.sent, serverNow), nil
+	return w.Token, nil
 }
 
 func (ex *exchange) receiptError() error {
@@ -255,19 +277,18 @@ func needsTOTP(e *MFARequiredError) bool {
 }
 
 // continueWithPasscode completes a multi-factor login: the receipt, a TOTP
-// passcode for the receipt's user, and the scope again.
+// passcode for the receipt's user, and the scope again. A failure is the
+// receipt's *MFARequiredError with Err saying which step failed.
 func (k *Keystone) continueWithPasscode(ctx context.Context, endpoint *url.URL, mfa *MFARequiredError) (*Token, error) {
 	if mfa.User.ID == "" { // a malformed receipt body: no one to send the passcode for
-		mfa.Err = errors.New("the receipt names no user id; cannot continue with a passcode")
-		return nil, mfa
+		return nil, mfa.failed(errors.New("the receipt names no user id; cannot continue with a passcode"))
 	}
 	code, err := k.Passcode(ctx)
 	if err == nil && code == "" {
 		err = errors.New("empty")
 	}
 	if err != nil {
-		mfa.Err = fmt.Errorf("passcode: %w", err)
-		return nil, mfa
+		return nil, mfa.failed(fmt.Errorf("passcode: %w", err))
 	}
 	debug(ctx, k.Logger, "ksauth: continuing multi-factor login with a passcode", slog.Any("required", mfa.RequiredMethods))
 	r := &wireAuthRequest{}
@@ -277,173 +298,66 @@ func (k *Keystone) continueWithPasscode(ctx context.Context, endpoint *url.URL, 
 	}
 	tok, err := k.authenticate(ctx, endpoint, r, mfa.Receipt)
 	if err != nil {
-		return nil, redactErr(err, code)
+		return nil, mfa.failed(fmt.Errorf("the login with the passcode failed: %w", err))
 	}
 	return tok, nil
 }
 
-// redactErr guards against a server that echoes a passcode: the error text
-// is rebuilt without it.
-func redactErr(err error, secrets ...string) error {
-	var he *HTTPError
-	if errors.As(err, &he) {
-		he.Message = redact(he.Message, secrets...)
-	}
-	return err
+// MFARequiredError is Keystone's answer when the user's multi-factor rules
+// need more methods than were sent: a 401 with an Openstack-Auth-Receipt.
+// Complete the login by setting Keystone.Passcode, or by hand: set
+// Keystone.Receipt to Receipt and Credentials to the missing method.
+type MFARequiredError struct {
+	// Receipt is the Openstack-Auth-Receipt value, a secret for its lifetime.
+	// Error, fmt, slog and encoding/json never show it.
+	Receipt string
+	// RequiredMethods lists the accepted method sets, e.g. [[password totp]].
+	RequiredMethods [][]string
+	// Methods are the methods the receipt already proves.
+	Methods   []string
+	User      User
+	ExpiresAt time.Time // receipt expiry, server clock
+	// Err is set when ksauth tried to continue by itself (Keystone.Passcode)
+	// and that failed.
+	Err error
 }
 
-// Endpoint returns the v3 identity endpoint AuthURL leads to (running version
-// discovery on first use), e.g. https://h:5000/v3.
-func (k *Keystone) Endpoint(ctx context.Context) (*url.URL, error) {
-	u, _, err := k.endpoint(ctx)
-	return u, err
+// failed returns a copy of e whose Err says why continuing failed.
+func (e *MFARequiredError) failed(err error) *MFARequiredError {
+	c := *e
+	c.Err = err
+	return &c
 }
 
-// endpoint is Endpoint that also returns why discovery failed when the
-// endpoint is only the AuthURL + "/v3" fallback.
-func (k *Keystone) endpoint(ctx context.Context) (u *url.URL, discoveryErr, err error) {
-	if u, err = parseAuthURL(k.AuthURL); err != nil {
-		return nil, nil, err
+func (e *MFARequiredError) Error() string {
+	sets := make([]string, len(e.RequiredMethods))
+	for i, s := range e.RequiredMethods {
+		sets[i] = strings.Join(s, "+")
 	}
-	if err = checkScheme(u, k.AllowInsecureHTTP); err != nil || isV3Path(u.Path) {
-		return u, nil, err
+	msg := "ksauth: multi-factor authentication required: one of [" + strings.Join(sets, ", ") + "]"
+	if len(e.Methods) > 0 {
+		msg += ", have [" + strings.Join(e.Methods, "+") + "]"
 	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if d := k.discovery; d.authURL == k.AuthURL {
-		copied := *d.endpoint
-		return &copied, d.err, nil
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
 	}
-	found, derr := k.discoverV3(ctx, u)
-	switch {
-	case derr == nil:
-		debug(ctx, k.Logger, "ksauth: discovered identity v3", slog.String("url", safeURL(found)))
-	case isContextErr(derr):
-		return nil, nil, derr
-	default:
-		found = u.JoinPath("v3")
-		debug(ctx, k.Logger, "ksauth: version discovery failed; trying /v3", slog.String("error", derr.Error()))
-	}
-	var unreachable *RequestError
-	if !errors.As(derr, &unreachable) { // an unreachable server may be back soon: discover again then
-		k.discovery.authURL, k.discovery.endpoint, k.discovery.err = k.AuthURL, found, derr
-	}
-	copied := *found
-	return &copied, derr, nil
+	return msg
 }
 
-// parseAuthURL checks an AuthURL and strips trailing slashes from its path.
-func parseAuthURL(raw string) (*url.URL, error) {
-	if strings.TrimSpace(raw) == "" {
-		return nil, invalid("AuthURL", "empty")
+// Unwrap returns ErrUnauthorized and, when set, Err.
+func (e *MFARequiredError) Unwrap() []error {
+	if e.Err != nil {
+		return []error{ErrUnauthorized, e.Err}
 	}
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil {
-		// url.Error repeats the whole URL, user info (a password) included:
-		// keep only the reason.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return nil, invalid("AuthURL", "not a URL: %v", redact(err.Error()))
-	}
-	if u.Host == "" || u.Scheme == "" {
-		return nil, invalid("AuthURL", "%q needs a scheme and a host, e.g. https://keystone.example.com:5000", safeURL(u))
-	}
-	if u.User != nil {
-		return nil, invalid("AuthURL", "must not carry user info")
-	}
-	if u.Scheme != "https" && u.Scheme != "http" { // url.Parse lower-cases it
-		return nil, invalid("AuthURL", "scheme %q is not http or https", u.Scheme)
-	}
-	// Clean the path as url.JoinPath will when the request URL is built
-	// ("/v3/." and "/v3//" are "/v3"), so that the v3 test, discovery's
-	// fallback and Endpoint all see the path that is used.
-	if u.Path != "" {
-		u.Path = strings.TrimRight(path.Clean(u.Path), "/")
-	}
-	u.RawPath = ""
-	u.RawQuery, u.Fragment = "", ""
-	return u, nil
+	return []error{ErrUnauthorized}
 }
 
-func isV3Path(p string) bool {
-	return p == "/v3" || strings.HasSuffix(p, "/v3")
-}
+// Format prints Error for every verb. Its value receiver keeps an
+// MFARequiredError value masked too.
+func (e MFARequiredError) Format(f fmt.State, verb rune) { fmt.Fprint(f, e.Error()) }
 
-// wireVersions is a version discovery document: a 300 with a list (in a
-// "values" wrapper or not) or a 200 with one version.
-type wireVersions struct {
-	Versions json.RawMessage `json:"versions"`
-	Version  *wireVersion    `json:"version"`
-}
+// LogValue shows the error in slog records as its Error text.
+func (e MFARequiredError) LogValue() slog.Value { return slog.StringValue(e.Error()) }
 
-type wireVersion struct {
-	ID     string `json:"id"`
-	Status string `json:"status"`
-	Links  []struct {
-		Rel  string `json:"rel"`
-		Href string `json:"href"`
-	} `json:"links"`
-}
-
-// discoverV3 reads the version document at base and returns the v3 self
-// link, which must be on base's scheme, host and port.
-func (k *Keystone) discoverV3(ctx context.Context, base *url.URL) (*url.URL, error) {
-	ex, err := k.caller().call(ctx, http.MethodGet, base, nil, nil)
-	if err != nil {
-		return nil, err
-	}
-	if ex.status != http.StatusOK && ex.status != http.StatusMultipleChoices {
-		return nil, ex.httpError()
-	}
-	var doc wireVersions
-	if err := ex.decode(&doc); err != nil {
-		return nil, err
-	}
-	versions, err := doc.list()
-	if err != nil {
-		return nil, ex.responseError("malformed version list", err)
-	}
-	for _, v := range versions {
-		if href := v.selfLink(); strings.HasPrefix(v.ID, "v3") && href != "" && v.Status != "deprecated" {
-			u, err := parseAuthURL(href)
-			if err != nil {
-				return nil, ex.responseError("bad v3 self link", err)
-			}
-			// Credentials go only where AuthURL points: a link to another
-			// host or scheme (often an internal name leaking through a
-			// proxy) is not followed; the /v3 fallback is used instead.
-			if hostKey(u) != hostKey(base) || u.Scheme != base.Scheme {
-				return nil, ex.responseError("v3 self link "+safeURL(u)+" is not on the AuthURL's host", nil)
-			}
-			return u, nil
-		}
-	}
-	return nil, ex.responseError("no v3 version advertised", nil)
-}
-
-func (d *wireVersions) list() ([]wireVersion, error) {
-	if d.Version != nil {
-		return []wireVersion{*d.Version}, nil
-	}
-	if len(d.Versions) == 0 {
-		return nil, errors.New(`no "versions" or "version"`)
-	}
-	var wrapped struct{ Values []wireVersion }
-	if err := json.Unmarshal(d.Versions, &wrapped); err == nil && wrapped.Values != nil {
-		return wrapped.Values, nil
-	}
-	var plain []wireVersion
-	err := json.Unmarshal(d.Versions, &plain)
-	return plain, err
-}
-
-func (v wireVersion) selfLink() string {
-	for _, l := range v.Links {
-		if l.Rel == "self" {
-			return l.Href
-		}
-	}
-	return ""
-}
+// MarshalJSON encodes the error as its Error text.
+func (e MFARequiredError) MarshalJSON() ([]byte, error) { return json.Marshal(e.Error()) }

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/jarcoal/httpmock"
@@ -584,7 +585,7 @@ func TestAuthURLForms(t *testing.T) {
 			k := m.keystone(fxAliceByID, ProjectScope{ID: fxDemoID})
 			k.AuthURL = tc.authURL
 
-			got, err := k.Endpoint(context.Background())
+			got, err := k.IdentityURL(context.Background())
 			require.NoError(t, err)
 			assert.Equal(t, tc.endpoint, got.String())
 			assert.NotContains(t, got.String(), "/v3/v3")
@@ -706,7 +707,7 @@ func TestDiscoveryFallback(t *testing.T) {
 		m.respond("GET", mockBase, jsonResponder(300, `{"versions":[{"id":"v2.0","status":"stable","links":[{"rel":"self","href":"`+mockBase+`/v2.0/"}]},{"id":"v3.14","status":"stable","links":[{"rel":"describedby","href":"x"},{"rel":"self","href":"`+mockBase+`/identity/v3/"}]}]}`))
 		k := m.keystone(fxAliceByID, nil)
 		k.AuthURL = mockBase
-		u, err := k.Endpoint(context.Background())
+		u, err := k.IdentityURL(context.Background())
 		require.NoError(t, err)
 		assert.Equal(t, mockBase+"/identity/v3", u.String())
 	})
@@ -746,9 +747,9 @@ func TestDiscoveryFallbackFailsToo(t *testing.T) {
 		_, err, _, _ := authenticateCapture(t, k)
 		var de *DiscoveryError
 		require.ErrorAs(t, err, &de)
-		var re *ResponseError
+		var re *MalformedResponseError
 		assert.ErrorAs(t, de.Discovery, &re)
-		var qe *RequestError
+		var qe *RequestSendError
 		assert.ErrorAs(t, err, &qe)
 	})
 	t.Run("401 after fallback is a plain HTTPError", func(t *testing.T) {
@@ -766,27 +767,34 @@ func TestDiscoveryFallbackFailsToo(t *testing.T) {
 }
 
 // TestDiscoveryUnreachableIsRetried: a transport failure during discovery is
-// not remembered, so the next call discovers again.
+// remembered only briefly (unreachableRetry): calls right after it use the
+// fallback without asking again, a call after it discovers again.
 func TestDiscoveryUnreachableIsRetried(t *testing.T) {
-	m := newKSMock(t)
-	var n int
-	disc := discoveryAt(t, 300, mockBase)
-	m.respond("GET", mockBase, func(req *http.Request) (*http.Response, error) {
-		n++
-		if n == 1 {
-			return nil, errors.New("connection refused")
+	synctest.Test(t, func(t *testing.T) {
+		m := newKSMock(t)
+		var n int
+		disc := discoveryAt(t, 300, mockBase)
+		m.respond("GET", mockBase, func(req *http.Request) (*http.Response, error) {
+			n++
+			if n == 1 {
+				return nil, errors.New("connection refused")
+			}
+			return disc(req)
+		})
+		_, r := tokenAt(t, "/v3/auth/tokens")
+		m.respond("POST", mockBase+"/v3/auth/tokens", r)
+		k := m.keystone(fxAliceByID, ProjectScope{ID: fxDemoID})
+		k.AuthURL = mockBase
+		for range 3 {
+			_, err, _, _ := authenticateCapture(t, k)
+			require.NoError(t, err)
 		}
-		return disc(req)
-	})
-	_, r := tokenAt(t, "/v3/auth/tokens")
-	m.respond("POST", mockBase+"/v3/auth/tokens", r)
-	k := m.keystone(fxAliceByID, ProjectScope{ID: fxDemoID})
-	k.AuthURL = mockBase
-	for range 3 {
+		assert.Equal(t, 1, n, "the failure is remembered for a while")
+		time.Sleep(unreachableRetry)
 		_, err, _, _ := authenticateCapture(t, k)
 		require.NoError(t, err)
-	}
-	assert.Equal(t, 2, n)
+		assert.Equal(t, 2, n, "then discovery runs again")
+	})
 }
 
 func TestDiscoveryContextCancelled(t *testing.T) {
@@ -832,7 +840,7 @@ func TestAuthURLInvalid(t *testing.T) {
 			require.ErrorAs(t, err, &ve)
 			assert.Equal(t, tc.field, ve.Field)
 			assert.NotContains(t, err.Error(), "alice-secret")
-			_, err = k.Endpoint(context.Background())
+			_, err = k.IdentityURL(context.Background())
 			assert.ErrorAs(t, err, &ve)
 			assert.Zero(t, m.calls())
 		})
@@ -918,7 +926,7 @@ func TestRedirects(t *testing.T) {
 			})
 			_, err, _, _ := authenticateCapture(t, m.keystone(fxAlicePassword, nil))
 			require.ErrorIs(t, err, ErrUntrustedHost, to)
-			var qe *RequestError
+			var qe *RequestSendError
 			assert.ErrorAs(t, err, &qe)
 			assert.NotContains(t, err.Error(), "alice-secret")
 			assert.Equal(t, 1, m.calls(), to)

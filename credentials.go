@@ -17,6 +17,16 @@ type Credential interface {
 	validate(prefix string) error
 	// addTo writes the method into the identity block of an auth request.
 	addTo(id *wireIdentity)
+	// methods names the identity method(s), as Keystone does.
+	methods() []string
+}
+
+// methodsOf names the identity methods of c.
+func methodsOf(c Credential) []string {
+	if c == nil || isNilPointer(c) {
+		return nil
+	}
+	return c.methods()
 }
 
 // Domain names a Keystone domain by ID or by Name; ID wins when both are set.
@@ -66,6 +76,8 @@ func (p Password) validate(prefix string) error {
 	}
 	return nil
 }
+
+func (Password) methods() []string { return []string{"password"} }
 
 func (p Password) addTo(id *wireIdentity) {
 	u, _ := userRef("", p.UserID, p.Username, p.UserDomain)
@@ -120,6 +132,8 @@ func (a ApplicationCredential) validate(prefix string) error {
 	return nil
 }
 
+func (ApplicationCredential) methods() []string { return []string{"application_credential"} }
+
 func (a ApplicationCredential) addTo(id *wireIdentity) {
 	w := &wireAppCred{ID: a.ID, Secret: a.Secret}
 	if a.ID == "" {
@@ -163,6 +177,8 @@ func (t TokenExchange) validate(prefix string) error {
 	return nil
 }
 
+func (TokenExchange) methods() []string { return []string{"token"} }
+
 func (t TokenExchange) addTo(id *wireIdentity) {
 	id.Methods = append(id.Methods, "token")
 	id.Token = &wireTokenMethod{ID: t.Token}
@@ -204,6 +220,8 @@ func (t TOTP) validate(prefix string) error {
 	}
 	return nil
 }
+
+func (TOTP) methods() []string { return []string{"totp"} }
 
 func (t TOTP) addTo(id *wireIdentity) {
 	u, _ := userRef("", t.UserID, t.Username, t.UserDomain)
@@ -251,18 +269,31 @@ func (m MultiFactor) validate(prefix string) error {
 		if err := c.validate(field); err != nil {
 			return err
 		}
-		var probe wireIdentity
-		c.addTo(&probe)
-		if slices.Contains(seen, probe.Methods[0]) {
-			return invalid(field, "method %q given twice", probe.Methods[0])
+		method := c.methods()[0]
+		if slices.Contains(seen, method) {
+			return invalid(field, "method %q given twice", method)
 		}
-		seen = append(seen, probe.Methods[0])
+		seen = append(seen, method)
 	}
 	return nil
 }
 
-// LogValue shows the methods in slog records, secrets masked (fmt masks
-// them already: each method has its own Format).
+func (m MultiFactor) methods() []string {
+	var out []string
+	for _, c := range m {
+		out = append(out, methodsOf(c)...)
+	}
+	return out
+}
+
+// Format prints the methods with their secrets masked, for every verb: each
+// method masks its own, and this method keeps a *MultiFactor nested in a
+// struct from being printed by fmt's fallback, which ignores Format methods.
+func (m MultiFactor) Format(f fmt.State, verb rune) {
+	formatRedacted(f, verb, []Credential(m))
+}
+
+// LogValue shows the methods in slog records, secrets masked.
 func (m MultiFactor) LogValue() slog.Value { return redactedLogValue(m) }
 
 func (m MultiFactor) addTo(id *wireIdentity) {

@@ -36,7 +36,7 @@
 // Errors from the server are [*HTTPError]s that match [ErrUnauthorized],
 // [ErrForbidden], [ErrNotFound], [ErrRateLimited], [ErrBadRequest] and
 // [ErrServer] with [errors.Is]. A response ksauth cannot use is a
-// [*ResponseError]; a request that got no response, a [*RequestError].
+// [*MalformedResponseError]; a request that got no response, a [*RequestSendError].
 //
 // # Refresh and retries
 //

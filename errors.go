@@ -1,5 +1,10 @@
 package ksauth
 
+// Error types and sentinels shared across concepts. Errors that belong to
+// one concept live beside it: MFARequiredError in auth.go, DiscoveryError in
+// discovery.go, EndpointNotFoundError in catalog.go, ExpiredTokenError in
+// session_state.go.
+
 import (
 	"context"
 	"errors"
@@ -29,17 +34,22 @@ var (
 	ErrInsecureTransport = errors.New("ksauth: refusing to send credentials over plain http")
 )
 
-// HTTPError is an HTTP response with an error status from Keystone, Cleura or
-// a service reached through a [Transport]. It never holds a secret: the
-// server's message is redacted of anything shaped like a token or receipt.
+// HTTPError is an HTTP response with an error status from Keystone or from a
+// service reached through a [Transport]. It never holds a secret: every
+// string taken from the response (title, message, request id) is redacted of
+// the request's secrets and of anything shaped like a token or receipt, and
+// cut short.
 type HTTPError struct {
 	Method     string // request method
 	URL        string // request URL without query string or user info
 	StatusCode int
-	Title      string        // Keystone's error.title, if any
+	Title      string        // Keystone's error.title, if any (redacted)
 	Message    string        // Keystone's error.message (redacted), or a short body excerpt
-	RequestID  string        // x-openstack-request-id / x-compute-request-id
+	RequestID  string        // x-openstack-request-id / x-compute-request-id (redacted, at most 80 bytes)
 	RetryAfter time.Duration // from Retry-After, when the server sent one
+	// Attempts is how many times the request was sent (retries included);
+	// 0 or 1: once.
+	Attempts int
 }
 
 // Error describes the failure in one line.
@@ -52,22 +62,22 @@ func (e *HTTPError) Error() string {
 	if e.RequestID != "" {
 		fmt.Fprintf(&b, " (request id %s)", e.RequestID)
 	}
+	if e.Attempts > 1 {
+		fmt.Fprintf(&b, " (after %d attempts)", e.Attempts)
+	}
+	if e.RetryAfter > 0 {
+		fmt.Fprintf(&b, " (server asks to retry after %s)", e.RetryAfter)
+	}
 	return b.String()
 }
 
 // Unwrap returns the sentinel for the status code (ErrUnauthorized, ...), or nil.
 func (e *HTTPError) Unwrap() error { return statusSentinel(e.StatusCode) }
 
-// Temporary reports whether the same request may succeed later: 429, 502,
-// 503 and 504.
-func (e *HTTPError) Temporary() bool {
-	switch e.StatusCode {
-	case http.StatusTooManyRequests, http.StatusBadGateway,
-		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return true
-	}
-	return false
-}
+// Temporary reports whether sending the same request again may succeed: the
+// statuses [RetryPolicy] retries for this method (429 and 503 for any
+// method, 502 and 504 for idempotent ones).
+func (e *HTTPError) Temporary() bool { return retryableStatus(e.Method, e.StatusCode) }
 
 func statusSentinel(code int) error {
 	switch {
@@ -102,16 +112,18 @@ func invalid(field, format string, args ...any) *ValidationError {
 	return &ValidationError{Field: field, Reason: fmt.Sprintf(format, args...)}
 }
 
-// ResponseError reports a response ksauth could not use: a body that is not
-// the JSON expected, is truncated or too large, or a missing header.
-type ResponseError struct {
+// MalformedResponseError reports a response ksauth could not use: a body
+// that is not the JSON expected, is truncated or too large, an unexpected
+// status such as 101 Switching Protocols, or a missing header. Values from
+// the body are quoted only as short redacted excerpts.
+type MalformedResponseError struct {
 	Method, URL string
 	StatusCode  int
 	Reason      string // what was wrong, e.g. "missing X-Subject-Token header"
-	Err         error  // underlying decoding error, if any
+	Err         error  // underlying decoding error, if any (its text redacted)
 }
 
-func (e *ResponseError) Error() string {
+func (e *MalformedResponseError) Error() string {
 	s := fmt.Sprintf("ksauth: %s %s: unusable %d response: %s", e.Method, e.URL, e.StatusCode, e.Reason)
 	if e.Err != nil {
 		s += ": " + redact(e.Err.Error())
@@ -119,85 +131,64 @@ func (e *ResponseError) Error() string {
 	return s
 }
 
-func (e *ResponseError) Unwrap() error { return e.Err }
+func (e *MalformedResponseError) Unwrap() error { return e.Err }
 
-// RequestError is a failure to get any response: DNS, connect, TLS, a reset
-// or a timeout. Err is the error from the HTTP client.
-type RequestError struct {
+// RequestSendError is a failure to get any response: DNS, connect, TLS, a
+// reset, a refused redirect or a timeout. Err is the HTTP client's error,
+// with URLs in it stripped of user info and query.
+type RequestSendError struct {
 	Method, URL string
-	Err         error
+	// Attempts is how many times the request was sent (retries included);
+	// 0 or 1: once.
+	Attempts int
+	Err      error
 }
 
-func (e *RequestError) Error() string {
-	return fmt.Sprintf("ksauth: %s %s: %s", e.Method, e.URL, redact(e.Err.Error()))
-}
-
-func (e *RequestError) Unwrap() error { return e.Err }
-
-// Temporary reports whether the failure may go away on its own: every
-// transport failure except a cancelled or expired context.
-func (e *RequestError) Temporary() bool {
-	return !errors.Is(e.Err, context.Canceled) && !errors.Is(e.Err, context.DeadlineExceeded)
-}
-
-// MFARequiredError is Keystone's answer when the user's multi-factor rules
-// need more methods than were sent: a 401 with an Openstack-Auth-Receipt.
-// Complete the login by setting Keystone.Passcode, or by hand: set
-// Keystone.Receipt to Receipt and Credentials to the missing method.
-type MFARequiredError struct {
-	// Receipt is the Openstack-Auth-Receipt value, a secret for its lifetime.
-	// Error and fmt never show it.
-	Receipt string
-	// RequiredMethods lists the accepted method sets, e.g. [[password totp]].
-	RequiredMethods [][]string
-	// Methods are the methods the receipt already proves.
-	Methods   []string
-	User      User
-	ExpiresAt time.Time // receipt expiry, server clock
-	// Err is set when ksauth tried to continue by itself (Keystone.Passcode)
-	// and that failed.
-	Err error
-}
-
-func (e *MFARequiredError) Error() string {
-	sets := make([]string, len(e.RequiredMethods))
-	for i, s := range e.RequiredMethods {
-		sets[i] = strings.Join(s, "+")
+func (e *RequestSendError) Error() string {
+	s := fmt.Sprintf("ksauth: %s %s: %s", e.Method, e.URL, redact(e.Err.Error()))
+	if e.Attempts > 1 {
+		s += fmt.Sprintf(" (after %d attempts)", e.Attempts)
 	}
-	msg := "ksauth: multi-factor authentication required: one of [" + strings.Join(sets, ", ") + "]"
-	if len(e.Methods) > 0 {
-		msg += ", have [" + strings.Join(e.Methods, "+") + "]"
+	return s
+}
+
+func (e *RequestSendError) Unwrap() error { return e.Err }
+
+// Temporary reports whether sending the request again may succeed, as
+// [RetryPolicy] judges it: any failure but a cancelled or expired context
+// or a refused redirect, for idempotent methods, and a failure to connect
+// for every method.
+func (e *RequestSendError) Temporary() bool { return retryableFailure(e.Method, e.Err) }
+
+// ReauthError reports that a server rejected the token (StatusCode, a 401)
+// and that getting a new one failed (Err). It matches the status's sentinel
+// ([ErrUnauthorized]) and Err's chain with [errors.Is].
+type ReauthError struct {
+	Method, URL string // the request the server rejected
+	StatusCode  int    // the rejecting response's status
+	Err         error  // why re-authentication failed
+}
+
+func (e *ReauthError) Error() string {
+	return fmt.Sprintf("ksauth: %s %s: %d %s: the token was rejected and getting a new one failed: %v",
+		e.Method, e.URL, e.StatusCode, http.StatusText(e.StatusCode), e.Err)
+}
+
+// Unwrap returns the status sentinel and Err.
+func (e *ReauthError) Unwrap() []error {
+	if s := statusSentinel(e.StatusCode); s != nil {
+		return []error{s, e.Err}
 	}
-	if e.Err != nil {
-		msg += ": " + e.Err.Error()
-	}
-	return msg
+	return []error{e.Err}
 }
 
-// Unwrap returns ErrUnauthorized and, when set, Err.
-func (e *MFARequiredError) Unwrap() []error {
-	if e.Err != nil {
-		return []error{ErrUnauthorized, e.Err}
-	}
-	return []error{ErrUnauthorized}
+// Temporary reports whether the re-authentication failure may go away.
+func (e *ReauthError) Temporary() bool {
+	var t interface{ Temporary() bool }
+	return errors.As(e.Err, &t) && t.Temporary()
 }
 
-// Format keeps the receipt out of every fmt verb.
-func (e *MFARequiredError) Format(f fmt.State, verb rune) {
-	fmt.Fprint(f, e.Error())
+// isContextErr reports a cancelled or expired context.
+func isContextErr(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
-
-// DiscoveryError reports that version discovery at AuthURL failed and that
-// the fallback, AuthURL + "/v3", did not work either.
-type DiscoveryError struct {
-	AuthURL   string
-	Discovery error // why discovery failed
-	Err       error // why the request to the fallback failed
-}
-
-func (e *DiscoveryError) Error() string {
-	return fmt.Sprintf("%v (version discovery at %s failed too: %v)", e.Err, e.AuthURL, e.Discovery)
-}
-
-// Unwrap returns both failures.
-func (e *DiscoveryError) Unwrap() []error { return []error{e.Err, e.Discovery} }

@@ -44,9 +44,9 @@ func TestHTTPErrorSentinels(t *testing.T) {
 		{429, ErrRateLimited, true},
 		{500, ErrServer, false},
 		{501, ErrServer, false},
-		{502, ErrServer, true},
+		{502, ErrServer, false}, // a POST: 502 and 504 are retried for idempotent methods only
 		{503, ErrServer, true},
-		{504, ErrServer, true},
+		{504, ErrServer, false},
 		{599, ErrServer, false},
 	}
 	for _, tc := range tests {
@@ -185,12 +185,12 @@ func TestRequestError(t *testing.T) {
 	k.NoCatalog = true
 	_, err := k.Authenticate(context.Background())
 	recordErr(err)
-	var qe *RequestError
+	var qe *RequestSendError
 	require.ErrorAs(t, err, &qe)
 	assert.ErrorIs(t, err, boom, "transport errors are wrapped")
 	assert.Equal(t, "POST", qe.Method)
 	assert.Equal(t, mockBase+"/v3/auth/tokens", qe.URL)
-	assert.True(t, qe.Temporary())
+	assert.False(t, qe.Temporary(), "a POST that may have reached the server is not retried, so not temporary")
 	assert.Contains(t, err.Error(), "connection refused")
 	assert.NotContains(t, err.Error(), "gAAAAA")
 	for _, s := range allSentinels {
@@ -213,7 +213,7 @@ func TestRequestError(t *testing.T) {
 
 func TestResponseErrorUnwrap(t *testing.T) {
 	_, err, _, _ := authWithBody(t, `{"token": {"methods": 1}}`)
-	var re *ResponseError
+	var re *MalformedResponseError
 	require.ErrorAs(t, err, &re)
 	var te *json.UnmarshalTypeError
 	assert.ErrorAs(t, err, &te)

@@ -41,7 +41,7 @@ func fuzzResponse(req *http.Request, status int, body []byte, header ...string) 
 const fuzzTokenID = "fuzz-subject-token-3f9a1c"
 
 // FuzzTokenResponse feeds arbitrary bytes as the body of a 201 to
-// POST /v3/auth/tokens. It must never panic; a failure is a *ResponseError;
+// POST /v3/auth/tokens. It must never panic; a failure is a *MalformedResponseError;
 // a success is a token consistent with what the body says.
 func FuzzTokenResponse(f *testing.F) {
 	f.Add([]byte(`{"token":{}}`))
@@ -57,12 +57,12 @@ func FuzzTokenResponse(f *testing.F) {
 		tok, err := k.Authenticate(context.Background())
 		after := time.Now()
 		if err != nil {
-			var re *ResponseError
+			var re *MalformedResponseError
 			if !errors.As(err, &re) || tok != nil {
-				t.Fatalf("want only a *ResponseError, got %T %v (token %v)", err, err, tok)
+				t.Fatalf("want only a *MalformedResponseError, got %T %v (token %v)", err, err, tok)
 			}
 			if re.StatusCode != 201 || re.Method != "POST" {
-				t.Fatalf("ResponseError fields: %+v", re)
+				t.Fatalf("MalformedResponseError fields: %+v", re)
 			}
 			_ = err.Error()
 			return
@@ -143,7 +143,7 @@ func catalogHasEmptyURL(c Catalog) bool {
 
 // FuzzReceiptResponse feeds arbitrary bytes as the body of a 401 carrying an
 // Openstack-Auth-Receipt: the result is an *MFARequiredError (or, for an
-// unreadable body, a *ResponseError), and its text never shows the receipt.
+// unreadable body, a *MalformedResponseError), and its text never shows the receipt.
 func FuzzReceiptResponse(f *testing.F) {
 	f.Add([]byte(`{"receipt":{"methods":["password"],"user":{"id":"u"},"expires_at":"2026-11-23T06:48:12.000000Z"},"required_auth_methods":[["totp","password"]]}`))
 	f.Add([]byte(`{"required_auth_methods":[[]]}`))
@@ -165,7 +165,7 @@ func FuzzReceiptResponse(f *testing.F) {
 			t.Fatalf("a 401 gave a token")
 		}
 		var mfa *MFARequiredError
-		var re *ResponseError
+		var re *MalformedResponseError
 		var he *HTTPError
 		switch {
 		case errors.As(err, &mfa):
@@ -232,7 +232,7 @@ func FuzzAuthURL(f *testing.F) {
 			return nil, errors.New("unreachable")
 		})}
 		k := &Keystone{AuthURL: raw, HTTPClient: client, AllowInsecureHTTP: true, Retry: &RetryPolicy{MaxAttempts: 1}}
-		got, err := k.Endpoint(context.Background())
+		got, err := k.IdentityURL(context.Background())
 		if err != nil {
 			return // e.g. a scheme refused
 		}

@@ -1,5 +1,9 @@
 package ksauth
 
+// Request plumbing: ksauth's own requests to Keystone (caller, exchange),
+// bounded body reads, replayable bodies, and turning an error response into
+// an *HTTPError.
+
 import (
 	"bytes"
 	"context"
@@ -35,12 +39,13 @@ func newDefaultTransport() *http.Transport {
 // exchange is one finished HTTP exchange: the response head and its body,
 // read in full (bounded) and closed.
 type exchange struct {
-	method string
-	url    *url.URL
-	status int
-	header http.Header
-	body   []byte
-	sent   time.Time // local time the (last) request was sent
+	method  string
+	url     *url.URL
+	status  int
+	header  http.Header
+	body    []byte
+	sent    time.Time // local time the (last) request was sent
+	secrets []string  // the request's secrets, redacted from whatever the server echoes
 }
 
 // caller is what ksauth's own requests need: a client, a retry policy and a
@@ -52,16 +57,41 @@ type caller struct {
 }
 
 // call sends one request (retrying per policy) and reads the whole response.
-// Redirects to another host are refused, so neither a request body full of
-// credentials nor an X-Auth-Token header ever follows one.
-func (c caller) call(ctx context.Context, method string, u *url.URL, header http.Header, body []byte) (*exchange, error) {
+// Redirects to another host are refused (see sameHostClient). secrets are
+// the request's secrets: no error built from the response shows them.
+func (c caller) call(ctx context.Context, method string, u *url.URL, header http.Header, body []byte, secrets ...string) (*exchange, error) {
+	ex := &exchange{method: method, url: u, secrets: secrets}
+	req, err := newJSONRequest(ctx, method, u, header, body)
+	if err != nil {
+		return nil, ex.sendError(err, 1)
+	}
+	client := sameHostClient(c.client)
+	resp, attempts, err := c.retry.do(req, func(r *http.Request) (*http.Response, error) {
+		ex.sent = time.Now()
+		return client.Do(r)
+	}, c.log)
+	if err != nil {
+		return nil, ex.sendError(err, attempts)
+	}
+	defer resp.Body.Close()
+	ex.status, ex.header = resp.StatusCode, resp.Header
+	if resp.StatusCode < 200 { // 101 hands over the raw connection: never read it
+		return nil, ex.malformed(fmt.Sprintf("unexpected informational status %d", resp.StatusCode), nil)
+	}
+	if ex.body, err = readLimited(ctx, resp); err != nil {
+		return nil, ex.malformed("reading the body", err)
+	}
+	return ex, nil
+}
+
+func newJSONRequest(ctx context.Context, method string, u *url.URL, header http.Header, body []byte) (*http.Request, error) {
 	var reader io.Reader
 	if body != nil {
 		reader = bytes.NewReader(body)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), reader)
 	if err != nil {
-		return nil, &RequestError{Method: method, URL: safeURL(u), Err: err}
+		return nil, err
 	}
 	for k, v := range header {
 		req.Header[k] = v
@@ -70,66 +100,99 @@ func (c caller) call(ctx context.Context, method string, u *url.URL, header http
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	client := sameHostClient(c.client)
-	ex := &exchange{method: method, url: u}
-	resp, err := c.retry.do(req, func(r *http.Request) (*http.Response, error) {
-		ex.sent = time.Now()
-		return client.Do(r)
-	}, c.log)
-	if err != nil {
-		return nil, &RequestError{Method: method, URL: safeURL(u), Err: err}
-	}
-	defer resp.Body.Close()
-	ex.status, ex.header = resp.StatusCode, resp.Header
-	if ex.body, err = readLimited(resp.Body); err != nil {
-		return nil, ex.responseError("reading the body", err)
-	}
-	return ex, nil
+	return req, nil
 }
 
-// readLimited reads a body of at most maxBodySize bytes.
-func readLimited(r io.Reader) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r, maxBodySize+1))
-	if err != nil {
-		return nil, err
+// readLimited reads a body of at most maxBodySize bytes: never more than
+// that plus one byte, whatever the server sends, and never past ctx (the
+// body is closed when ctx ends, which ends a read stuck on a stalled
+// server). The buffer is sized from Content-Length when the server sent one.
+func readLimited(ctx context.Context, resp *http.Response) ([]byte, error) {
+	stop := context.AfterFunc(ctx, func() { _ = resp.Body.Close() })
+	defer stop()
+	var buf bytes.Buffer
+	if n := resp.ContentLength; n > 0 && n <= maxBodySize {
+		buf.Grow(int(n) + 1) // +1: room for ReadFrom's EOF probe without growing
 	}
-	if len(b) > maxBodySize {
+	_, err := buf.ReadFrom(io.LimitReader(resp.Body, maxBodySize+1))
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return nil, ctx.Err()
+	case err != nil:
+		return nil, err
+	case buf.Len() > maxBodySize:
 		return nil, fmt.Errorf("body larger than %d bytes", maxBodySize)
 	}
-	return b, nil
+	return buf.Bytes(), nil
 }
 
-// decode unmarshals the JSON body into v; any failure is a *ResponseError.
+// decode unmarshals the JSON body into v; any failure is a *MalformedResponseError.
 func (ex *exchange) decode(v any) error {
 	if err := json.Unmarshal(ex.body, v); err != nil {
-		return ex.responseError("malformed JSON body", err)
+		return ex.malformed("malformed JSON body", err)
 	}
 	return nil
 }
 
-func (ex *exchange) responseError(reason string, err error) *ResponseError {
-	return &ResponseError{Method: ex.method, URL: safeURL(ex.url), StatusCode: ex.status, Reason: reason, Err: err}
+// malformed reports a response that cannot be used. The reason and err may
+// quote the body: both are redacted of the request's secrets.
+func (ex *exchange) malformed(reason string, err error) *MalformedResponseError {
+	if err != nil {
+		err = &redactedError{text: redact(err.Error(), ex.secrets...), err: err}
+	}
+	return &MalformedResponseError{Method: ex.method, URL: safeURL(ex.url), StatusCode: ex.status,
+		Reason: redact(reason, ex.secrets...), Err: err}
 }
 
-// httpError describes an error response, taking the message from Keystone's
-// {"error": {...}} body when there is one. secrets are redacted from it.
-func (ex *exchange) httpError(secrets ...string) *HTTPError {
+// sendError reports a request that got no response. net/http's errors quote
+// URLs (a redirect's Location among them): they lose user info and query,
+// and the whole text is redacted of the request's secrets.
+func (ex *exchange) sendError(err error, attempts int) *RequestSendError {
+	if ue, ok := err.(*url.Error); ok {
+		c := *ue
+		c.URL = redactURL(ue.URL)
+		err = &c
+	}
+	err = &redactedError{text: redact(err.Error(), ex.secrets...), err: err}
+	return &RequestSendError{Method: ex.method, URL: safeURL(ex.url), Attempts: attempts, Err: err}
+}
+
+// redactedError is err with its text redacted; errors.Is and errors.As
+// still see err.
+type redactedError struct {
+	text string
+	err  error
+}
+
+func (e *redactedError) Error() string { return e.text }
+func (e *redactedError) Unwrap() error { return e.err }
+
+// httpError describes an error response, taking the title and message from
+// Keystone's {"error": {...}} body when there is one. Every string from the
+// response is redacted of the request's secrets and cut short.
+func (ex *exchange) httpError() *HTTPError {
 	e := &HTTPError{
 		Method:     ex.method,
 		URL:        safeURL(ex.url),
 		StatusCode: ex.status,
-		RequestID:  requestID(ex.header),
+		RequestID:  serverText(requestID(ex.header), 80, ex.secrets),
 	}
 	if d, ok := retryAfter(ex.header, time.Now()); ok {
 		e.RetryAfter = d
 	}
 	var w wireError
 	if json.Unmarshal(ex.body, &w) == nil && w.Error != nil {
-		e.Title, e.Message = w.Error.Title, redact(w.Error.Message, secrets...)
+		e.Title, e.Message = serverText(w.Error.Title, 80, ex.secrets), serverText(w.Error.Message, 400, ex.secrets)
 	} else if isPlainText(ex.header) {
-		e.Message = truncate(redact(firstLine(string(ex.body)), secrets...), 200) // redact first: a cut secret would not match
+		e.Message = serverText(string(ex.body), 200, ex.secrets)
 	}
 	return e
+}
+
+// serverText makes a string a server sent fit for an error: its first line,
+// redacted (before cutting: a cut secret would not match), at most n bytes.
+func serverText(s string, n int, secrets []string) string {
+	return truncate(redact(firstLine(s), secrets...), n)
 }
 
 func requestID(h http.Header) string {
@@ -152,4 +215,61 @@ func firstLine(s string) string {
 		return s[:i]
 	}
 	return s
+}
+
+// truncate cuts s to at most n bytes, on a rune boundary, marking the cut.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
+
+// replayable reports whether req's body can be sent again.
+func replayable(req *http.Request) bool {
+	return req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
+}
+
+// cloneWithBody copies req with a fresh body for another attempt.
+func cloneWithBody(req *http.Request) (*http.Request, error) {
+	c := req.Clone(req.Context())
+	if req.GetBody != nil && req.Body != nil && req.Body != http.NoBody {
+		body, err := req.GetBody()
+		if err != nil {
+			return nil, err
+		}
+		c.Body = body
+	}
+	return c, nil
+}
+
+// drainLimit bounds how much of a discarded body is read so the connection
+// can be reused.
+const drainLimit = 64 << 10
+
+// drain reads a little of a body that will not be returned, and closes it.
+func drain(body io.ReadCloser) {
+	if body == nil {
+		return
+	}
+	_, _ = io.CopyN(io.Discard, body, drainLimit)
+	_ = body.Close()
+}
+
+func closeBody(req *http.Request) {
+	if req.Body != nil {
+		_ = req.Body.Close()
+	}
+}
+
+func statusOf(resp *http.Response) int {
+	if resp == nil {
+		return 0
+	}
+	return resp.StatusCode
 }

@@ -11,8 +11,23 @@ import (
 )
 
 // Calls made with a token, against the same Keystone as the authenticator.
-// Each takes the token to send as X-Auth-Token explicitly (auth), so a
-// service can validate its users' tokens with its own.
+// Each takes the source of the token to send as X-Auth-Token (src): a
+// *Session, so that a long-running service validating its users' tokens
+// survives the expiry and revocation of its own, or a fixed *Token.
+
+// TokenSource provides the token an identity call sends: a [*Session]
+// (renewed as needed) or a [*Token] (fixed). When Keystone rejects the token
+// with a 401 and the source also has an Invalidate(*Token) bool method, as
+// a Session does, the token is invalidated and the call is sent once more
+// with the renewed one.
+type TokenSource interface {
+	Token(ctx context.Context) (*Token, error)
+}
+
+// invalidator is a TokenSource that can drop a rejected token.
+type invalidator interface {
+	Invalidate(failed *Token) bool
+}
 
 // ValidateOptions tunes [Keystone.ValidateToken]. nil means the zero value.
 type ValidateOptions struct {
@@ -26,7 +41,7 @@ type ValidateOptions struct {
 // ValidateToken asks Keystone about subject (GET /v3/auth/tokens) and returns
 // it as a Token. An expired, revoked or garbage subject is an *HTTPError
 // matching ErrNotFound.
-func (k *Keystone) ValidateToken(ctx context.Context, auth *Token, subject string, opts *ValidateOptions) (*Token, error) {
+func (k *Keystone) ValidateToken(ctx context.Context, src TokenSource, subject string, opts *ValidateOptions) (*Token, error) {
 	var query []string
 	if opts != nil && opts.AllowExpired {
 		query = append(query, "allow_expired=1")
@@ -34,14 +49,14 @@ func (k *Keystone) ValidateToken(ctx context.Context, auth *Token, subject strin
 	if opts != nil && opts.NoCatalog {
 		query = append(query, "nocatalog")
 	}
-	ex, err := k.subjectCall(ctx, http.MethodGet, auth, subject, strings.Join(query, "&"))
+	ex, err := k.subjectCall(ctx, http.MethodGet, src, subject, strings.Join(query, "&"))
 	if err != nil {
 		return nil, err
 	}
 	if ex.status != http.StatusOK {
-		return nil, ex.httpError(auth.ID, subject)
+		return nil, ex.httpError()
 	}
-	tok, err := ex.token(subject, false)
+	tok, err := ex.validatedToken(subject)
 	if err != nil {
 		return nil, err
 	}
@@ -51,8 +66,8 @@ func (k *Keystone) ValidateToken(ctx context.Context, auth *Token, subject strin
 
 // CheckToken reports whether subject is valid (HEAD /v3/auth/tokens): true on
 // 200 or 204, false on 404, an error on anything else.
-func (k *Keystone) CheckToken(ctx context.Context, auth *Token, subject string) (bool, error) {
-	ex, err := k.subjectCall(ctx, http.MethodHead, auth, subject, "")
+func (k *Keystone) CheckToken(ctx context.Context, src TokenSource, subject string) (bool, error) {
+	ex, err := k.subjectCall(ctx, http.MethodHead, src, subject, "")
 	if err != nil {
 		return false, err
 	}
@@ -62,58 +77,76 @@ func (k *Keystone) CheckToken(ctx context.Context, auth *Token, subject string) 
 	case http.StatusNotFound:
 		return false, nil
 	}
-	return false, ex.httpError(auth.ID, subject)
+	return false, ex.httpError()
 }
 
 // RevokeToken revokes subject (DELETE /v3/auth/tokens). A token may revoke
-// itself: pass auth.ID as subject.
-func (k *Keystone) RevokeToken(ctx context.Context, auth *Token, subject string) error {
-	ex, err := k.subjectCall(ctx, http.MethodDelete, auth, subject, "")
+// itself: pass its ID as subject.
+func (k *Keystone) RevokeToken(ctx context.Context, src TokenSource, subject string) error {
+	ex, err := k.subjectCall(ctx, http.MethodDelete, src, subject, "")
 	if err != nil {
 		return err
 	}
 	if ex.status != http.StatusNoContent && ex.status != http.StatusOK {
-		return ex.httpError(auth.ID, subject)
+		return ex.httpError()
 	}
 	return nil
 }
 
-func (k *Keystone) subjectCall(ctx context.Context, method string, auth *Token, subject, rawQuery string) (*exchange, error) {
+func (k *Keystone) subjectCall(ctx context.Context, method string, src TokenSource, subject, rawQuery string) (*exchange, error) {
 	if subject == "" {
 		return nil, invalid("subject", "empty token")
 	}
-	header := http.Header{"X-Subject-Token": {subject}}
-	return k.tokenCall(ctx, method, auth, "auth/tokens", rawQuery, header)
-}
-
-// tokenCall sends a request to path under the v3 endpoint with auth as
-// X-Auth-Token.
-func (k *Keystone) tokenCall(ctx context.Context, method string, auth *Token, path, rawQuery string, header http.Header) (*exchange, error) {
-	endpoint, err := k.Endpoint(ctx)
+	endpoint, _, err := k.endpoint(ctx)
 	if err != nil {
 		return nil, err
 	}
-	u := endpoint.JoinPath(path)
+	u := endpoint.JoinPath("auth", "tokens")
 	u.RawQuery = rawQuery
-	return k.sendToken(ctx, method, auth, u, header)
+	return k.sendToken(ctx, method, src, u, http.Header{"X-Subject-Token": {subject}}, subject)
 }
 
-func (k *Keystone) sendToken(ctx context.Context, method string, auth *Token, u *url.URL, header http.Header) (*exchange, error) {
-	if !auth.Valid(time.Now()) {
-		return nil, invalid("auth", "nil, empty or expired token")
+// sendToken sends a request to u with src's token as X-Auth-Token. A 401
+// invalidates the token (if src can) and the request is sent once more with
+// the renewed one. secrets are redacted from whatever the server echoes.
+func (k *Keystone) sendToken(ctx context.Context, method string, src TokenSource, u *url.URL, header http.Header, secrets ...string) (*exchange, error) {
+	if src == nil || isNilPointer(src) {
+		return nil, invalid("src", "nil TokenSource")
 	}
-	if header == nil {
-		header = http.Header{}
+	var ex *exchange
+	var sent *Token
+	for attempt := 1; attempt <= 2; attempt++ {
+		tok, err := src.Token(ctx)
+		switch {
+		case err != nil:
+			return nil, err
+		case !tok.Valid(time.Now()):
+			return nil, invalid("src", "nil, empty or expired token")
+		case tok == sent: // not renewed: the 401 stands
+			return ex, nil
+		}
+		h := header.Clone()
+		if h == nil {
+			h = http.Header{}
+		}
+		tok.SetHeaders(h)
+		if ex, err = k.caller().call(ctx, method, u, h, nil, append(secrets, tok.ID)...); err != nil {
+			return nil, err
+		}
+		inv, ok := src.(invalidator)
+		if ex.status != http.StatusUnauthorized || !ok || !inv.Invalidate(tok) {
+			return ex, nil
+		}
+		sent = tok
 	}
-	auth.SetHeaders(header)
-	return k.caller().call(ctx, method, u, header, nil)
+	return ex, nil
 }
 
-// Projects lists the projects tok's user may scope to (GET /v3/auth/projects).
+// Projects lists the projects the token's user may scope to (GET /v3/auth/projects).
 // An unscoped token works: list, then exchange it with TokenExchange.
-func (k *Keystone) Projects(ctx context.Context, tok *Token) ([]Project, error) {
+func (k *Keystone) Projects(ctx context.Context, src TokenSource) ([]Project, error) {
 	var out []Project
-	err := k.list(ctx, tok, "auth/projects", func(raw json.RawMessage) error {
+	err := k.list(ctx, src, "auth/projects", func(raw json.RawMessage) error {
 		var page struct {
 			Projects []struct {
 				ID       string `json:"id"`
@@ -132,10 +165,10 @@ func (k *Keystone) Projects(ctx context.Context, tok *Token) ([]Project, error) 
 	return out, err
 }
 
-// Domains lists the domains tok's user may scope to (GET /v3/auth/domains).
-func (k *Keystone) Domains(ctx context.Context, tok *Token) ([]Domain, error) {
+// Domains lists the domains the token's user may scope to (GET /v3/auth/domains).
+func (k *Keystone) Domains(ctx context.Context, src TokenSource) ([]Domain, error) {
 	var out []Domain
-	err := k.list(ctx, tok, "auth/domains", func(raw json.RawMessage) error {
+	err := k.list(ctx, src, "auth/domains", func(raw json.RawMessage) error {
 		var page struct {
 			Domains []Domain `json:"domains"`
 		}
@@ -146,11 +179,11 @@ func (k *Keystone) Domains(ctx context.Context, tok *Token) ([]Domain, error) {
 	return out, err
 }
 
-// System reports whether tok's user may get a system-scoped token
-// (GET /v3/auth/system).
-func (k *Keystone) System(ctx context.Context, tok *Token) (bool, error) {
+// CanScopeToSystem reports whether the token's user may get a system-scoped
+// token (GET /v3/auth/system).
+func (k *Keystone) CanScopeToSystem(ctx context.Context, src TokenSource) (bool, error) {
 	var all bool
-	err := k.list(ctx, tok, "auth/system", func(raw json.RawMessage) error {
+	err := k.list(ctx, src, "auth/system", func(raw json.RawMessage) error {
 		var page struct {
 			System []struct{ All bool } `json:"system"`
 		}
@@ -163,12 +196,12 @@ func (k *Keystone) System(ctx context.Context, tok *Token) (bool, error) {
 	return all, err
 }
 
-// Catalog returns tok's service catalog (GET /v3/auth/catalog), e.g. for a
-// token obtained with NoCatalog. Keystone refuses it for unscoped tokens
-// (403, ErrForbidden).
-func (k *Keystone) Catalog(ctx context.Context, tok *Token) (Catalog, error) {
+// Catalog returns the token's service catalog (GET /v3/auth/catalog), e.g.
+// for a token obtained with NoCatalog. Keystone refuses it for unscoped
+// tokens (403, ErrForbidden).
+func (k *Keystone) Catalog(ctx context.Context, src TokenSource) (Catalog, error) {
 	var out Catalog
-	err := k.list(ctx, tok, "auth/catalog", func(raw json.RawMessage) error {
+	err := k.list(ctx, src, "auth/catalog", func(raw json.RawMessage) error {
 		var page struct {
 			Catalog Catalog `json:"catalog"`
 		}
@@ -184,24 +217,24 @@ const maxPages = 100
 
 // list GETs path and each following page (links.next on the same host),
 // handing every body to add.
-func (k *Keystone) list(ctx context.Context, tok *Token, path string, add func(json.RawMessage) error) error {
-	endpoint, err := k.Endpoint(ctx)
+func (k *Keystone) list(ctx context.Context, src TokenSource, path string, add func(json.RawMessage) error) error {
+	endpoint, _, err := k.endpoint(ctx)
 	if err != nil {
 		return err
 	}
 	for u, page := endpoint.JoinPath(path), 1; u != nil; page++ {
 		if page > maxPages {
-			return &ResponseError{Method: http.MethodGet, URL: safeURL(u), Reason: fmt.Sprintf("more than %d pages", maxPages)}
+			return &MalformedResponseError{Method: http.MethodGet, URL: safeURL(u), Reason: fmt.Sprintf("more than %d pages", maxPages)}
 		}
-		ex, err := k.sendToken(ctx, http.MethodGet, tok, u, nil)
+		ex, err := k.sendToken(ctx, http.MethodGet, src, u, nil)
 		if err != nil {
 			return err
 		}
 		if ex.status != http.StatusOK {
-			return ex.httpError(tok.ID)
+			return ex.httpError()
 		}
 		if err := add(ex.body); err != nil {
-			return ex.responseError("malformed JSON body", err)
+			return ex.malformed("malformed JSON body", err)
 		}
 		if u, err = ex.nextLink(); err != nil {
 			return err
@@ -222,8 +255,8 @@ func (ex *exchange) nextLink() (*url.URL, error) {
 		return nil, nil
 	}
 	next, err := ex.url.Parse(*page.Links.Next)
-	if err != nil || hostKey(next) != hostKey(ex.url) || !strings.EqualFold(next.Scheme, ex.url.Scheme) {
-		return nil, ex.responseError("links.next points elsewhere", err)
+	if err != nil || !sameHost(next, ex.url) {
+		return nil, ex.malformed("links.next points elsewhere", err)
 	}
 	return next, nil
 }

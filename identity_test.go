@@ -251,7 +251,7 @@ func TestTokenCallsValidateArguments(t *testing.T) {
 			return err
 		},
 		"System": func(k *Keystone, auth *Token, _ string) error {
-			_, err := k.System(context.Background(), auth)
+			_, err := k.CanScopeToSystem(context.Background(), auth)
 			return err
 		},
 		"Catalog": func(k *Keystone, auth *Token, _ string) error {
@@ -268,7 +268,7 @@ func TestTokenCallsValidateArguments(t *testing.T) {
 				recordErr(err)
 				var ve *ValidationError
 				if assert.ErrorAs(t, err, &ve) {
-					assert.Equal(t, "auth", ve.Field)
+					assert.Equal(t, "src", ve.Field)
 				}
 			}
 			if !strings.Contains("ValidateToken CheckToken RevokeToken", name) {
@@ -324,7 +324,7 @@ func TestProjectsDomainsSystem(t *testing.T) {
 	} {
 		m := newKSMock(t)
 		m.expectNamed(tc.capture)
-		got, err := m.keystone(nil, nil).System(context.Background(), tc.auth)
+		got, err := m.keystone(nil, nil).CanScopeToSystem(context.Background(), tc.auth)
 		recordErr(err)
 		require.NoError(t, err, tc.capture)
 		assert.Equal(t, tc.want, got, tc.capture)
@@ -389,11 +389,11 @@ func TestListingErrorBodies(t *testing.T) {
 		m.respond("GET", mockBase+"/v3/auth/system", jsonResponder(200, `{"system": [true]}`))
 		m.respond("GET", mockBase+"/v3/auth/catalog", jsonResponder(200, `{"catalog": [`))
 		k := m.keystone(nil, nil)
-		var re *ResponseError
+		var re *MalformedResponseError
 		_, err := k.Projects(context.Background(), fxProjectAuth)
 		recordErr(err)
 		assert.ErrorAs(t, err, &re)
-		_, err = k.System(context.Background(), fxProjectAuth)
+		_, err = k.CanScopeToSystem(context.Background(), fxProjectAuth)
 		recordErr(err)
 		assert.ErrorAs(t, err, &re)
 		_, err = k.Catalog(context.Background(), fxProjectAuth)
@@ -443,7 +443,7 @@ func TestListingPagination(t *testing.T) {
 			})
 			_, err := m.keystone(nil, nil).Projects(context.Background(), fxProjectAuth)
 			recordErr(err)
-			var re *ResponseError
+			var re *MalformedResponseError
 			require.ErrorAs(t, err, &re)
 			assert.Contains(t, err.Error(), "links.next")
 			assert.Equal(t, 1, m.calls())
@@ -461,7 +461,7 @@ func TestListingPagination(t *testing.T) {
 		var err error
 		require.NotPanics(t, func() { got, err = m.keystone(nil, nil).Projects(context.Background(), fxProjectAuth) })
 		recordErr(err)
-		var qe *RequestError
+		var qe *RequestSendError
 		require.ErrorAs(t, err, &qe)
 		assert.Contains(t, err.Error(), "connection reset by peer")
 		_ = got
@@ -483,7 +483,7 @@ func TestListingPagination(t *testing.T) {
 		m.respond("GET", mockBase+"/v3/auth/projects", jsonResponder(200, projectsPage("p", mockBase+"/v3/auth/projects?marker=p")))
 		_, err := m.keystone(nil, nil).Projects(context.Background(), fxProjectAuth)
 		recordErr(err)
-		var re *ResponseError
+		var re *MalformedResponseError
 		require.ErrorAs(t, err, &re)
 		assert.Contains(t, err.Error(), "more than 100 pages")
 		assert.Equal(t, 100, m.calls())

@@ -37,16 +37,6 @@ func fingerprint(secret string) string {
 	return "sha256:" + hex.EncodeToString(sum[:4])
 }
 
-// logger returns l, or a logger that discards everything when l is nil.
-func logger(l *slog.Logger) *slog.Logger {
-	if l == nil {
-		return discardLogger
-	}
-	return l
-}
-
-var discardLogger = slog.New(slog.DiscardHandler)
-
 // debug logs at debug level only when it is enabled, so callers on hot paths
 // pay nothing for a silent logger.
 func debug(ctx context.Context, l *slog.Logger, msg string, attrs ...slog.Attr) {
@@ -54,6 +44,14 @@ func debug(ctx context.Context, l *slog.Logger, msg string, attrs ...slog.Attr) 
 		return
 	}
 	l.LogAttrs(ctx, slog.LevelDebug, msg, attrs...)
+}
+
+// logAt logs at level when it is enabled; a nil logger is silent.
+func logAt(ctx context.Context, l *slog.Logger, level slog.Level, msg string, attrs ...slog.Attr) {
+	if l == nil || !l.Enabled(ctx, level) {
+		return
+	}
+	l.LogAttrs(ctx, level, msg, attrs...)
 }
 
 // formatRedacted prints v, a copy of a ksauth value with its secrets already

@@ -35,7 +35,6 @@ func formattedValues() map[string]any {
 		AuthURL: mockBase, Credentials: mfa, Scope: fxOpsByName, Receipt: fxCarolReceipt,
 		Passcode: func(context.Context) (string, error) { return fxCarolPasscode, nil },
 	}
-	k.discovery.authURL = mockBase
 	return map[string]any{
 		"*Token":                 tok,
 		"Token":                  *tok,

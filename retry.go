@@ -3,7 +3,7 @@ package ksauth
 import (
 	"context"
 	"errors"
-	"io"
+	"math"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -74,22 +74,23 @@ func (p *RetryPolicy) backoff(n int) time.Duration {
 	return rand.N(d)
 }
 
-// do sends req with send, retrying as the policy says. It never mutates req:
-// each retry sends a clone with a fresh body from req.GetBody. Responses that
-// are not returned are drained (bounded) and closed. When attempts run out
-// the last response is returned, and so is a response whose wait would
-// outlast ctx's deadline; when ctx ends during a wait, ctx's error.
-func (p *RetryPolicy) do(req *http.Request, send func(*http.Request) (*http.Response, error), log *slog.Logger) (*http.Response, error) {
+// do sends req with send, retrying as the policy says, and reports how many
+// attempts it made. It never mutates req: each retry sends a clone with a
+// fresh body from req.GetBody. Responses that are not returned are drained
+// (bounded) and closed. When attempts run out the last response is
+// returned, and so is a response whose wait would outlast ctx's deadline;
+// when ctx ends during a wait, ctx's error.
+func (p *RetryPolicy) do(req *http.Request, send func(*http.Request) (*http.Response, error), log *slog.Logger) (*http.Response, int, error) {
 	ctx := req.Context()
 	attempt := req
 	for n := 1; ; n++ {
 		resp, err := send(attempt)
 		if n >= p.maxAttempts() || !replayable(req) {
-			return resp, err
+			return resp, n, err
 		}
 		wait, retry := p.decide(req.Method, n, resp, err)
 		if !retry || pastDeadline(ctx, wait) {
-			return resp, err
+			return resp, n, err
 		}
 		debug(ctx, log, "ksauth: retrying", slog.String("method", req.Method), slog.String("url", safeURL(req.URL)),
 			slog.Int("status", statusOf(resp)), slog.Int("attempt", n), slog.Duration("wait", wait))
@@ -97,10 +98,10 @@ func (p *RetryPolicy) do(req *http.Request, send func(*http.Request) (*http.Resp
 			drain(resp.Body)
 		}
 		if err := sleep(ctx, wait); err != nil {
-			return nil, err
+			return nil, n, err
 		}
 		if attempt, err = cloneWithBody(req); err != nil {
-			return nil, err
+			return nil, n, err
 		}
 	}
 }
@@ -109,18 +110,9 @@ func (p *RetryPolicy) do(req *http.Request, send func(*http.Request) (*http.Resp
 // how long to wait first.
 func (p *RetryPolicy) decide(method string, n int, resp *http.Response, err error) (time.Duration, bool) {
 	if err != nil {
-		if isContextErr(err) || errors.Is(err, ErrUntrustedHost) { // a refused redirect is refused again
-			return 0, false
-		}
-		return p.backoff(n), idempotent(method) || neverConnected(err)
+		return p.backoff(n), retryableFailure(method, err)
 	}
-	switch resp.StatusCode {
-	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
-	case http.StatusBadGateway, http.StatusGatewayTimeout:
-		if !idempotent(method) {
-			return 0, false
-		}
-	default:
+	if !retryableStatus(method, resp.StatusCode) {
 		return 0, false
 	}
 	wait, ok := retryAfter(resp.Header, time.Now())
@@ -130,30 +122,58 @@ func (p *RetryPolicy) decide(method string, n int, resp *http.Response, err erro
 	return wait, wait <= p.maxRetryAfter()
 }
 
+// retryableStatus reports whether a response with status may be followed by
+// a successful retry of method: 429 and 503 for every method (the server did
+// not process the request), 502 and 504 for idempotent methods only.
+func retryableStatus(method string, status int) bool {
+	switch status {
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+		return true
+	case http.StatusBadGateway, http.StatusGatewayTimeout:
+		return idempotent(method)
+	}
+	return false
+}
+
+// retryableFailure reports whether a request of method that got no response
+// (err) may be sent again: not after a cancelled or expired context or a
+// refused redirect (refused again), otherwise for idempotent methods, or for
+// any method when the connection was never made.
+func retryableFailure(method string, err error) bool {
+	if isContextErr(err) || errors.Is(err, ErrUntrustedHost) {
+		return false
+	}
+	return idempotent(method) || neverConnected(err)
+}
+
 // retryAfter reads Retry-After (delta-seconds or HTTP-date), falling back to
-// X-Retry-After (seconds).
+// X-Retry-After (seconds). A number of seconds too large for a Duration is
+// the longest Duration: a wait beyond any MaxRetryAfter, not an absent header.
 func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
 	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
-		if secs, err := strconv.ParseInt(v, 10, 64); err == nil && secs >= 0 {
-			return secondsDuration(secs), true
+		if d, ok := parseSeconds(v); ok {
+			return d, true
 		}
 		if at, err := http.ParseTime(v); err == nil {
 			return max(at.Sub(now), 0), true
 		}
 	}
 	if v := strings.TrimSpace(h.Get("X-Retry-After")); v != "" {
-		if secs, err := strconv.ParseInt(v, 10, 64); err == nil && secs >= 0 {
-			return secondsDuration(secs), true
-		}
+		return parseSeconds(v)
 	}
 	return 0, false
 }
 
-func secondsDuration(secs int64) time.Duration {
-	if secs > int64(time.Duration(1<<62)/time.Second) {
-		return time.Duration(1 << 62)
+// parseSeconds reads delta-seconds: one or more ASCII digits.
+func parseSeconds(v string) (time.Duration, bool) {
+	if v == "" || strings.TrimLeft(v, "0123456789") != "" {
+		return 0, false
 	}
-	return time.Duration(secs) * time.Second
+	secs, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || secs > math.MaxInt64/int64(time.Second) { // only ErrRange is possible: too many digits
+		return math.MaxInt64, true
+	}
+	return time.Duration(secs) * time.Second, true
 }
 
 func idempotent(method string) bool {
@@ -169,28 +189,6 @@ func idempotent(method string) bool {
 func neverConnected(err error) bool {
 	var op *net.OpError
 	return errors.As(err, &op) && op.Op == "dial"
-}
-
-func isContextErr(err error) bool {
-	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
-}
-
-// replayable reports whether req's body can be sent again.
-func replayable(req *http.Request) bool {
-	return req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
-}
-
-// cloneWithBody copies req with a fresh body for another attempt.
-func cloneWithBody(req *http.Request) (*http.Request, error) {
-	c := req.Clone(req.Context())
-	if req.GetBody != nil && req.Body != nil && req.Body != http.NoBody {
-		body, err := req.GetBody()
-		if err != nil {
-			return nil, err
-		}
-		c.Body = body
-	}
-	return c, nil
 }
 
 // pastDeadline reports whether waiting d would outlast ctx's deadline: the
@@ -213,23 +211,4 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-}
-
-// drainLimit bounds how much of a discarded body is read so the connection
-// can be reused.
-const drainLimit = 64 << 10
-
-func drain(body io.ReadCloser) {
-	if body == nil {
-		return
-	}
-	_, _ = io.CopyN(io.Discard, body, drainLimit)
-	_ = body.Close()
-}
-
-func statusOf(resp *http.Response) int {
-	if resp == nil {
-		return 0
-	}
-	return resp.StatusCode
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"slices"
@@ -108,7 +109,7 @@ func TestRetryHonoursRetryAfter(t *testing.T) {
 				}
 				s := &script{answers: []func(*http.Request) (*http.Response, error){status(tc.code, header...), status(http.StatusOK)}}
 				start := time.Now()
-				resp, err := (*RetryPolicy)(nil).do(newRetryRequest(t, context.Background(), http.MethodPost, "x"), s.send, testLogger())
+				resp, _, err := (*RetryPolicy)(nil).do(newRetryRequest(t, context.Background(), http.MethodPost, "x"), s.send, testLogger())
 				require.NoError(t, err)
 				assert.Equal(t, http.StatusOK, resp.StatusCode)
 				assert.Equal(t, tc.wait, time.Since(start))
@@ -125,7 +126,7 @@ func TestRetryWithoutRetryAfterBacksOffWithJitter(t *testing.T) {
 		var waits [5][]time.Duration
 		for range 200 {
 			s := &script{answers: []func(*http.Request) (*http.Response, error){status(http.StatusServiceUnavailable)}}
-			resp, err := p.do(newRetryRequest(t, context.Background(), http.MethodGet, ""), s.send, nil)
+			resp, _, err := p.do(newRetryRequest(t, context.Background(), http.MethodGet, ""), s.send, nil)
 			require.NoError(t, err)
 			resp.Body.Close()
 			require.Equal(t, 6, s.attempts())
@@ -155,7 +156,7 @@ func TestRetryAfterOverTheCapReturnsAtOnce(t *testing.T) {
 				s.answers[0] = status(http.StatusTooManyRequests, "Retry-After", "11")
 			}
 			start := time.Now()
-			resp, err := p.do(newRetryRequest(t, context.Background(), http.MethodGet, ""), s.send, nil)
+			resp, _, err := p.do(newRetryRequest(t, context.Background(), http.MethodGet, ""), s.send, nil)
 			require.NoError(t, err)
 			assert.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
 			assert.Equal(t, "Too Many Requests", readBody(t, resp), "returned unread")
@@ -171,7 +172,7 @@ func TestRetryWaitEndsWithTheContext(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		time.AfterFunc(2*time.Second, cancel)
 		start := time.Now()
-		resp, err := (*RetryPolicy)(nil).do(newRetryRequest(t, ctx, http.MethodGet, ""), s.send, nil)
+		resp, _, err := (*RetryPolicy)(nil).do(newRetryRequest(t, ctx, http.MethodGet, ""), s.send, nil)
 		require.ErrorIs(t, err, context.Canceled)
 		assert.Nil(t, resp)
 		assert.Equal(t, 2*time.Second, time.Since(start), "returned when cancelled, not after 30 s")
@@ -186,7 +187,7 @@ func TestRetryWaitPastTheDeadlineReturnsTheResponse(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		start := time.Now()
-		resp, err := (*RetryPolicy)(nil).do(newRetryRequest(t, ctx, http.MethodGet, ""), s.send, nil)
+		resp, _, err := (*RetryPolicy)(nil).do(newRetryRequest(t, ctx, http.MethodGet, ""), s.send, nil)
 		require.NoError(t, err)
 		assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
 		assert.Zero(t, time.Since(start))
@@ -199,7 +200,7 @@ func TestRetryAttemptsExhaustedReturnsTheLastResponse(t *testing.T) {
 		s := &script{answers: []func(*http.Request) (*http.Response, error){func(r *http.Request) (*http.Response, error) {
 			return textResponse(r, http.StatusServiceUnavailable, "attempt "+string(rune('0'+n.Add(1))), "Retry-After", "1"), nil
 		}}}
-		resp, err := (*RetryPolicy)(nil).do(newRetryRequest(t, context.Background(), http.MethodGet, ""), s.send, testLogger())
+		resp, _, err := (*RetryPolicy)(nil).do(newRetryRequest(t, context.Background(), http.MethodGet, ""), s.send, testLogger())
 		require.NoError(t, err)
 		assert.Equal(t, DefaultMaxAttempts, s.attempts())
 		assert.Equal(t, "attempt 4", readBody(t, resp))
@@ -208,12 +209,12 @@ func TestRetryAttemptsExhaustedReturnsTheLastResponse(t *testing.T) {
 		}
 
 		s = &script{answers: s.answers}
-		_, err = (&RetryPolicy{MaxAttempts: 2}).do(newRetryRequest(t, context.Background(), http.MethodGet, ""), s.send, nil)
+		_, _, err = (&RetryPolicy{MaxAttempts: 2}).do(newRetryRequest(t, context.Background(), http.MethodGet, ""), s.send, nil)
 		require.NoError(t, err)
 		assert.Equal(t, 2, s.attempts())
 
 		s = &script{answers: []func(*http.Request) (*http.Response, error){failure(errReset)}}
-		_, err = (*RetryPolicy)(nil).do(newRetryRequest(t, context.Background(), http.MethodGet, ""), s.send, nil)
+		_, _, err = (*RetryPolicy)(nil).do(newRetryRequest(t, context.Background(), http.MethodGet, ""), s.send, nil)
 		require.ErrorIs(t, err, errReset, "the last error")
 		assert.Equal(t, DefaultMaxAttempts, s.attempts())
 	})
@@ -225,7 +226,7 @@ func TestRetryReplaysTheBody(t *testing.T) {
 			status(http.StatusTooManyRequests), status(http.StatusServiceUnavailable), status(http.StatusCreated),
 		}}
 		req, closes, replays := bodyRequest(t, http.MethodPost, "https://api.test/v1/things", `{"name":"x"}`, true)
-		resp, err := (*RetryPolicy)(nil).do(req, s.send, nil)
+		resp, _, err := (*RetryPolicy)(nil).do(req, s.send, nil)
 		require.NoError(t, err)
 		assert.Equal(t, http.StatusCreated, resp.StatusCode)
 		assert.Equal(t, []string{`{"name":"x"}`, `{"name":"x"}`, `{"name":"x"}`}, s.bodies, "never resent empty")
@@ -238,7 +239,7 @@ func TestRetryNeverResendsAnUnreplayableBody(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := &script{answers: []func(*http.Request) (*http.Response, error){status(http.StatusServiceUnavailable), status(http.StatusOK)}}
 		req, closes, _ := bodyRequest(t, http.MethodPut, "https://api.test/v1/things", "content", false)
-		resp, err := (*RetryPolicy)(nil).do(req, s.send, nil)
+		resp, _, err := (*RetryPolicy)(nil).do(req, s.send, nil)
 		require.NoError(t, err)
 		assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
 		assert.Equal(t, 1, s.attempts())
@@ -271,7 +272,7 @@ func TestRetryByMethodAndFailure(t *testing.T) {
 	} {
 		synctest.Test(t, func(t *testing.T) { // one bubble per case, sequentially
 			s := &script{answers: []func(*http.Request) (*http.Response, error){tc.answer, status(http.StatusOK)}}
-			resp, err := (*RetryPolicy)(nil).do(newRetryRequest(t, context.Background(), tc.method, "body"), s.send, nil)
+			resp, _, err := (*RetryPolicy)(nil).do(newRetryRequest(t, context.Background(), tc.method, "body"), s.send, nil)
 			if tc.retry {
 				require.NoError(t, err)
 				assert.Equal(t, http.StatusOK, resp.StatusCode, tc.method)
@@ -299,8 +300,10 @@ func TestRetryAfterParsing(t *testing.T) {
 		{[]string{"Retry-After", "1.5"}, 0, false},
 		{[]string{"Retry-After", "Fri, 02 Jan 2026 03:04:35 GMT"}, 30 * time.Second, true},
 		{[]string{"Retry-After", "Friday, 02-Jan-26 03:04:15 GMT"}, 10 * time.Second, true}, // RFC 850
-		{[]string{"Retry-After", "99999999999999999999"}, 0, false},
-		{[]string{"Retry-After", "9999999999999"}, time.Duration(1 << 62), true},
+		{[]string{"Retry-After", "99999999999999999999"}, math.MaxInt64, true},              // beyond int64: longer than any cap, not absent
+		{[]string{"Retry-After", "9999999999999"}, math.MaxInt64, true},                     // beyond a Duration
+		{[]string{"Retry-After", "+5"}, 0, false},
+		{[]string{"X-Retry-After", "99999999999999999999"}, math.MaxInt64, true},
 		{[]string{"X-Retry-After", "5"}, 5 * time.Second, true},
 	} {
 		h := http.Header{}
@@ -319,7 +322,7 @@ func TestRetryLogsEachRetry(t *testing.T) {
 		s := &script{answers: []func(*http.Request) (*http.Response, error){status(http.StatusTooManyRequests, "Retry-After", "3"), status(http.StatusOK)}}
 		req := newRetryRequest(t, context.Background(), http.MethodGet, "")
 		req.URL.RawQuery = "token=gAAAAAsecret"
-		_, err := (*RetryPolicy)(nil).do(req, s.send, teeLogger(&logs))
+		_, _, err := (*RetryPolicy)(nil).do(req, s.send, teeLogger(&logs))
 		require.NoError(t, err)
 		out := logs.String()
 		for _, want := range []string{`"msg":"ksauth: retrying"`, `"status":429`, `"attempt":1`, `"wait":3000000000`} {

@@ -2,10 +2,7 @@ package ksauth
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -17,10 +14,6 @@ const (
 	DefaultExpireEarly    = 3 * time.Minute
 	DefaultRefreshTimeout = time.Minute
 )
-
-// maxRefreshRetryDelay caps the wait between failed refreshes of a token
-// that still works (1 s, 2 s, 4 s, ... up to this).
-const maxRefreshRetryDelay = time.Minute
 
 // SessionOptions tunes a [Session]. A nil *SessionOptions, and every zero
 // field, means the documented default.
@@ -39,9 +32,33 @@ type SessionOptions struct {
 	// for the new token instead of being served the current one while the
 	// refresh runs in the background. Zero (false): background refresh.
 	DisableBackgroundRefresh bool
-	// Logger receives debug records of refreshes and invalidations. Tokens
-	// appear only as fingerprints. nil: silent.
+	// Logger receives records of refreshes and invalidations (see "Logging"
+	// in the package documentation). Tokens appear only as fingerprints.
+	// nil: silent.
 	Logger *slog.Logger
+}
+
+func (o *SessionOptions) expireEarly() time.Duration {
+	if o == nil || o.ExpireEarly <= 0 {
+		return DefaultExpireEarly
+	}
+	return o.ExpireEarly
+}
+
+func (o *SessionOptions) refreshTimeout() time.Duration {
+	if o == nil || o.RefreshTimeout <= 0 {
+		return DefaultRefreshTimeout
+	}
+	return o.RefreshTimeout
+}
+
+func (o *SessionOptions) background() bool { return o == nil || !o.DisableBackgroundRefresh }
+
+func (o *SessionOptions) logger() *slog.Logger {
+	if o == nil {
+		return nil
+	}
+	return o.Logger
 }
 
 // Session caches the token of an [Authenticator] and renews it: before it
@@ -51,50 +68,32 @@ type SessionOptions struct {
 // [NewSession]; a Session is safe for concurrent use.
 type Session struct {
 	auth Authenticator
-	opts SessionOptions
+	opts *SessionOptions
+	now  func() time.Time // nil: time.Now; tests set it
 
 	// cur is read without a lock (the fast path); it is written only under mu.
 	cur      atomic.Pointer[entry]
 	mu       sync.Mutex
-	inflight *refresh // the running authentication, if any
+	inflight *flight // the running authentication, if any
+	failures int     // authentications that failed in a row, for the logs
 }
 
-// entry is one immutable state of the cache.
-type entry struct {
-	tok       *Token    // nil once invalidated
-	refreshAt time.Time // local clock; zero: never (the token does not expire)
-	failures  int       // refreshes that failed in a row while tok still worked
-	hosts     hostSet   // host keys trusted with tok: its auth host and catalog hosts
-}
-
-// invalidated is the entry left by Invalidate.
-var invalidated = &entry{}
-
-// fresh reports whether e's token can be served as it is. refreshAt carries
-// a monotonic clock reading, so this costs one clock read.
-func (e *entry) fresh() bool {
-	return e != nil && e.tok != nil && (e.refreshAt.IsZero() || time.Until(e.refreshAt) > 0)
-}
-
-// usable reports whether e's token still works at now, fresh or not.
-func (e *entry) usable(now time.Time) bool {
-	return e != nil && e.tok.Valid(now)
-}
-
-// refresh is one authentication; done is closed once entry or err is set.
-type refresh struct {
-	done  chan struct{}
-	entry *entry
-	err   error
-}
-
-// NewSession returns a session that gets its tokens from a. opts may be nil.
+// NewSession returns a session that gets its tokens from a. opts may be nil;
+// it is copied.
 func NewSession(a Authenticator, opts *SessionOptions) *Session {
 	s := &Session{auth: a}
 	if opts != nil {
-		s.opts = *opts
+		copied := *opts
+		s.opts = &copied
 	}
 	return s
+}
+
+func (s *Session) clock() time.Time {
+	if s.now != nil {
+		return s.now()
+	}
+	return time.Now()
 }
 
 // Token returns a valid token: the cached one while it is fresh, otherwise
@@ -111,118 +110,111 @@ func (s *Session) Token(ctx context.Context) (*Token, error) {
 // current is Token returning the whole cache entry. The fast path is one
 // atomic load and a clock read: no lock, no allocation.
 func (s *Session) current(ctx context.Context) (*entry, error) {
-	if e := s.cur.Load(); e.fresh() {
+	now := s.clock()
+	if e := s.cur.Load(); e.state(now) == fresh {
 		return e, nil
 	}
-	e, r := s.begin(ctx, time.Now())
-	if r == nil {
-		return e, nil
+	e, f, err := s.begin(ctx, now)
+	if f == nil || err != nil {
+		return e, err
 	}
 	select {
-	case <-r.done:
-		if r.err != nil && e.usable(time.Now()) {
+	case <-f.done:
+		if f.err != nil && e.state(s.clock()).usable() {
 			return e, nil // background refresh off: keep serving a working token
 		}
-		return r.entry, r.err
+		return f.entry, f.err
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
 }
 
 // begin is the slow path, under the lock. It returns an entry to serve at
-// once (r nil), or the refresh to wait for.
-func (s *Session) begin(ctx context.Context, now time.Time) (e *entry, r *refresh) {
+// once (f nil), or the flight to wait for.
+func (s *Session) begin(ctx context.Context, now time.Time) (*entry, *flight, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if e = s.cur.Load(); e.fresh() {
-		return e, nil // refreshed while we took the lock
+	e := s.cur.Load()
+	switch st := e.state(now); {
+	case st == fresh:
+		return e, nil, nil // refreshed while we took the lock
+	case st == expired && e.tok.exchanged:
+		return nil, nil, &ExpiredTokenError{ExpiresAt: e.tok.ExpiresAt, Reason: exchangedReason}
+	case st == refreshDue && s.opts.background():
+		if s.inflight == nil {
+			s.cur.Store(e.withRefreshAt(e.tok.ExpiresAt, e.failures)) // served meanwhile
+			s.start(ctx, e, st)
+		}
+		return e, nil, nil
 	}
-	if r = s.inflight; r == nil {
-		r = s.start(ctx, e, now)
+	if s.inflight == nil {
+		s.start(ctx, e, e.state(now))
 	}
-	if e.usable(now) && !s.opts.DisableBackgroundRefresh {
-		return e, nil
-	}
-	return e, r
+	return e, s.inflight, nil
 }
 
-// start launches an authentication; s.mu is held. With background refresh,
-// a token that still works goes on being served by the fast path meanwhile.
-func (s *Session) start(ctx context.Context, e *entry, now time.Time) *refresh {
-	reason := refreshReason(e, now)
-	if e.usable(now) && !s.opts.DisableBackgroundRefresh {
-		s.cur.Store(e.retryAt(e.tok.ExpiresAt, e.failures))
-	}
-	r := &refresh{done: make(chan struct{})}
-	s.inflight = r
-	go s.run(context.WithoutCancel(ctx), r, e, reason)
-	return r
+// start launches an authentication replacing old; s.mu is held.
+func (s *Session) start(ctx context.Context, old *entry, st tokenState) {
+	f := &flight{done: make(chan struct{})}
+	s.inflight = f
+	go s.run(context.WithoutCancel(ctx), f, old, st)
 }
 
-// retryAt returns a copy of e to be refreshed at t (capped at the expiry).
-func (e *entry) retryAt(t time.Time, failures int) *entry {
-	c := *e
-	c.failures = failures
-	if c.refreshAt = t; !e.tok.ExpiresAt.IsZero() && t.After(e.tok.ExpiresAt) {
-		c.refreshAt = e.tok.ExpiresAt
-	}
-	return &c
-}
-
-// refreshBackoff is the wait after n failed refreshes: 1 s, 2 s, 4 s, ... 1 min.
-func refreshBackoff(n int) time.Duration {
-	return min(time.Second<<min(n, 10), maxRefreshRetryDelay)
-}
-
-func refreshReason(e *entry, now time.Time) string {
-	switch {
-	case e == nil:
-		return "no token yet"
-	case e.tok == nil:
-		return "invalidated"
-	case !e.tok.Valid(now):
-		return "expired"
-	}
-	return "expiring soon"
-}
-
-// run authenticates, publishes and logs the result, then wakes the
-// waiters. old is the entry the refresh replaces: after a failure, a token
-// of it that still works is served until the next attempt, after a back-off.
-func (s *Session) run(ctx context.Context, r *refresh, old *entry, reason string) {
-	defer close(r.done)
-	ctx, cancel := context.WithTimeout(ctx, orDefault(s.opts.RefreshTimeout, DefaultRefreshTimeout))
+// run authenticates, publishes and logs the result, then wakes the waiters.
+func (s *Session) run(ctx context.Context, f *flight, old *entry, st tokenState) {
+	defer close(f.done)
+	ctx, cancel := context.WithTimeout(ctx, s.opts.refreshTimeout())
 	defer cancel()
 	start := time.Now()
-	r.entry, r.err = s.authenticate(ctx)
-	took := time.Since(start)
-	s.publish(r, old)
-	if r.err != nil {
-		debug(ctx, s.opts.Logger, "ksauth: token refresh failed", slog.String("reason", reason),
-			slog.Duration("took", took), slog.String("error", redact(r.err.Error())))
-		return
-	}
-	debug(ctx, s.opts.Logger, "ksauth: token refreshed", slog.String("reason", reason),
-		slog.Duration("took", took), slog.Any("token", r.entry.tok))
+	f.entry, f.err = s.authenticate(ctx)
+	s.publish(ctx, f, old, st, time.Since(start))
 }
 
-// publish makes r's result the session's state.
-func (s *Session) publish(r *refresh, old *entry) {
+// publish makes f's result the session's state and logs it. After a
+// failure, a token of old that still works is served until the next
+// attempt, after a back-off.
+func (s *Session) publish(ctx context.Context, f *flight, old *entry, st tokenState, took time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := time.Now()
-	switch cur := s.cur.Load(); {
-	case r.err == nil:
-		s.cur.Store(r.entry)
-	case old.usable(now) && cur != nil && cur.tok == old.tok:
-		s.cur.Store(old.retryAt(now.Add(refreshBackoff(old.failures)), old.failures+1))
-	}
 	s.inflight = nil
+	now := s.clock()
+	cur := s.cur.Load()
+	if f.err == nil {
+		f.entry.inherit(cur, now)
+		s.cur.Store(f.entry)
+		s.logRefreshed(ctx, f.entry, old.refreshReason(st), took)
+		return
+	}
+	if old.state(now).usable() && cur != nil && cur.tok == old.tok {
+		s.cur.Store(old.withRefreshAt(now.Add(refreshBackoff(old.failures)), old.failures+1))
+	}
+	s.logFailed(ctx, f.err, old.refreshReason(st), took)
 }
 
-// authenticate gets a token and computes when to refresh it. The lifetime
-// is measured on the local clock, from now to ExpiresAt, so a skewed clock
-// cannot make a token look expired.
+// logRefreshed records a new token: at Info when it ends a failure streak.
+func (s *Session) logRefreshed(ctx context.Context, e *entry, reason string, took time.Duration) {
+	level := slog.LevelDebug
+	if s.failures > 0 {
+		level = slog.LevelInfo
+	}
+	logAt(ctx, s.opts.logger(), level, "ksauth: token refreshed", slog.String("reason", reason),
+		slog.Duration("took", took), slog.Int("failures_before", s.failures), slog.Any("token", e.tok))
+	s.failures = 0
+}
+
+// logFailed records a failed authentication: at Warn for the first of a
+// streak, so an operator sees it before the token expires, then at Debug.
+func (s *Session) logFailed(ctx context.Context, err error, reason string, took time.Duration) {
+	level := slog.LevelDebug
+	if s.failures == 0 {
+		level = slog.LevelWarn
+	}
+	s.failures++
+	logAt(ctx, s.opts.logger(), level, "ksauth: token refresh failed", slog.String("reason", reason),
+		slog.Duration("took", took), slog.Int("failures", s.failures), slog.String("error", redact(err.Error())))
+}
+
+// authenticate gets a token and computes when to refresh it.
 func (s *Session) authenticate(ctx context.Context) (*entry, error) {
 	if s.auth == nil {
 		return nil, invalid("Session", "no Authenticator: use NewSession")
@@ -232,49 +224,39 @@ func (s *Session) authenticate(ctx context.Context) (*entry, error) {
 	case err != nil:
 		return nil, err
 	case tok == nil || tok.ID == "":
-		return nil, errors.New("ksauth: the Authenticator returned no token")
+		return nil, ErrNoToken
 	}
-	e := &entry{tok: tok, hosts: trustedHosts(tok)}
-	if tok.ExpiresAt.IsZero() {
-		return e, nil
-	}
-	now := time.Now()
-	lifetime := tok.ExpiresAt.Sub(now)
-	if lifetime <= 0 {
-		return nil, fmt.Errorf("ksauth: the Authenticator returned a token that expired at %s, before it arrived "+
-			"(Token.ExpiresAt must be on the local clock)", tok.ExpiresAt.Format(time.RFC3339))
-	}
-	window := min(orDefault(s.opts.ExpireEarly, DefaultExpireEarly), lifetime/2)
-	if window >= 10 {
-		window += rand.N(window / 10)
-	}
-	e.refreshAt = now.Add(lifetime - window) // from now: a monotonic reading
-	return e, nil
-}
-
-// orDefault returns d, or def when d is not positive.
-func orDefault(d, def time.Duration) time.Duration {
-	if d > 0 {
-		return d
-	}
-	return def
+	return newEntry(tok, s.clock(), s.opts.expireEarly())
 }
 
 // Invalidate drops the cached token if it is still failed (same ID), so the
 // next Token call authenticates again; it reports whether it did. A server
 // rejecting a token that has already been replaced causes no new
-// authentication.
+// authentication, and neither does a token rejected again soon after it
+// replaced a rejected one, until a back-off has passed (invariant 11): a
+// service that rejects every token cannot make the session hammer Keystone.
 func (s *Session) Invalidate(failed *Token) bool {
+	return s.invalidate(context.Background(), failed)
+}
+
+func (s *Session) invalidate(ctx context.Context, failed *Token) bool {
 	if failed == nil || failed.ID == "" {
 		return false
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if e := s.cur.Load(); e == nil || e.tok == nil || e.tok.ID != failed.ID {
+	e := s.cur.Load()
+	if e == nil || e.tok == nil || e.tok.ID != failed.ID {
 		return false
 	}
-	s.cur.Store(invalidated)
-	debug(context.Background(), s.opts.Logger, "ksauth: token invalidated", slog.Any("token", failed))
+	next, ok := e.rejectedAt(s.clock())
+	if !ok {
+		debug(ctx, s.opts.logger(), "ksauth: token rejected again soon after it was obtained; keeping it for now",
+			slog.Any("token", failed), slog.Int("rejections", e.rejections))
+		return false
+	}
+	s.cur.Store(next)
+	debug(ctx, s.opts.logger(), "ksauth: token invalidated", slog.Any("token", failed))
 	return true
 }
 
@@ -292,5 +274,5 @@ func (s *Session) Endpoint(ctx context.Context, opts EndpointOpts) (string, erro
 // over this session with default settings (http.DefaultTransport, default
 // retries, the session's Logger). Build a Transport yourself to change them.
 func (s *Session) Client() *http.Client {
-	return &http.Client{Transport: &Transport{Session: s, Logger: s.opts.Logger}}
+	return &http.Client{Transport: &Transport{Session: s, Logger: s.opts.logger()}}
 }

@@ -1,6 +1,7 @@
 package ksauth
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -42,6 +43,11 @@ type Token struct {
 	// authHost is the host:port the token was obtained from; the session
 	// trusts it with the token. Empty for tokens made outside ksauth.
 	authHost string
+	// lifetime is expires_at − issued_at as the server sent them.
+	lifetime time.Duration
+	// exchanged marks a token obtained by exchanging another (TokenExchange):
+	// it cannot outlive that one, so authenticating again renews nothing.
+	exchanged bool
 }
 
 // User is the token's owner.
@@ -93,9 +99,32 @@ type AccessRule struct {
 }
 
 // Valid reports whether t is non-nil, has an ID, and is not expired at now.
+// Both clocks must agree: Go's monotonic clock stops while a machine
+// sleeps, so a token is unexpired only while the wall clock says so too.
 func (t *Token) Valid(now time.Time) bool {
-	return t != nil && t.ID != "" && (t.ExpiresAt.IsZero() || now.Before(t.ExpiresAt))
+	return t != nil && t.ID != "" && (t.ExpiresAt.IsZero() || bothBefore(now, t.ExpiresAt))
 }
+
+// bothBefore reports whether a is before b on the monotonic clock (when both
+// carry a reading) and on the wall clock.
+func bothBefore(a, b time.Time) bool {
+	return a.Before(b) && a.Round(0).Before(b.Round(0))
+}
+
+// Lifetime is how long the token was issued for (ExpiresAt − IssuedAt,
+// measured as the server measured it); zero when it never expires or when
+// IssuedAt is unknown. ExpiresAt is on the local clock and IssuedAt on the
+// server's, so subtracting them by hand would add the clocks' skew.
+func (t *Token) Lifetime() time.Duration {
+	if t == nil || t.ExpiresAt.IsZero() || t.IssuedAt.IsZero() {
+		return 0
+	}
+	return t.lifetime
+}
+
+// Token returns t itself, so that a *Token can be passed wherever a
+// [TokenSource] is taken (a fixed token, never renewed).
+func (t *Token) Token(context.Context) (*Token, error) { return t, nil }
 
 // authTokenHeader is X-Auth-Token in canonical form: indexing the header
 // map with it directly saves canonicalising the key on every request.
@@ -112,15 +141,16 @@ func (t *Token) dropHeaders(h http.Header) {
 	delete(h, authTokenHeader)
 }
 
-// HasHeaders reports whether h already carries a token, set by the caller.
-func (t *Token) HasHeaders(h http.Header) bool {
+// hasHeaders reports whether h already carries a token, set by the caller
+// (an empty value is no token).
+func (t *Token) hasHeaders(h http.Header) bool {
 	v := h[authTokenHeader]
 	return len(v) > 0 && v[0] != ""
 }
 
-// Rejected reports whether resp says the server refused this token, so the
+// rejected reports whether resp says the server refused this token, so the
 // caller should authenticate again: a 401.
-func (t *Token) Rejected(resp *http.Response) bool {
+func (t *Token) rejected(resp *http.Response) bool {
 	return resp.StatusCode == http.StatusUnauthorized
 }
 
@@ -204,6 +234,9 @@ func newToken(id string, w *wireToken, sent, serverNow time.Time) *Token {
 		Catalog:   w.Catalog,
 		AuditIDs:  w.AuditIDs,
 		ExpiresAt: localExpiry(w.ExpiresAt.Time, serverNow, sent),
+	}
+	if !w.ExpiresAt.IsZero() && !w.IssuedAt.IsZero() {
+		t.lifetime = w.ExpiresAt.Sub(w.IssuedAt.Time)
 	}
 	if p := w.Project; p != nil {
 		t.Project = &Project{ID: p.ID, Name: p.Name, Domain: p.Domain}

@@ -149,7 +149,7 @@ func TestIsDomain(t *testing.T) {
 	assert.True(t, tok.IsDomain)
 }
 
-// TestMalformedTokenResponses: every unusable 201 is a *ResponseError, never
+// TestMalformedTokenResponses: every unusable 201 is a *MalformedResponseError, never
 // a panic and never a half-filled token.
 func TestMalformedTokenResponses(t *testing.T) {
 	good := string(loadCapture(t, "auth_password_project_id").Response.Body)
@@ -188,7 +188,7 @@ func TestMalformedTokenResponses(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			tok, err, _, _ := authWithBody(t, tc.body, tc.header...)
 			assert.Nil(t, tok)
-			var re *ResponseError
+			var re *MalformedResponseError
 			require.ErrorAs(t, err, &re)
 			assert.Equal(t, 201, re.StatusCode)
 			assert.Equal(t, "POST", re.Method)
@@ -203,7 +203,7 @@ func TestMalformedTokenResponses(t *testing.T) {
 // a token-shaped value there is redacted.
 func TestMalformedBodyEchoRedacted(t *testing.T) {
 	_, err, _, _ := authWithBody(t, `{"token":{"expires_at":"gAAAAAB-placeholder-in-a-timestamp"}}`)
-	var re *ResponseError
+	var re *MalformedResponseError
 	require.ErrorAs(t, err, &re)
 	assert.Contains(t, err.Error(), "timestamp")
 	assert.NotContains(t, err.Error(), "gAAAAA")
@@ -221,7 +221,7 @@ func TestBodySizeLimit(t *testing.T) {
 	t.Run("one byte more is refused", func(t *testing.T) {
 		body := good + strings.Repeat(" ", maxBodySize-len(good)+1)
 		_, err, _, _ := authWithBody(t, body, "X-Subject-Token", fxProjectToken)
-		var re *ResponseError
+		var re *MalformedResponseError
 		require.ErrorAs(t, err, &re)
 		assert.Contains(t, err.Error(), "larger than 1048576 bytes")
 	})
@@ -229,7 +229,7 @@ func TestBodySizeLimit(t *testing.T) {
 		m := newKSMock(t)
 		m.respond("POST", mockBase+"/v3/auth/tokens", jsonResponder(500, strings.Repeat("x", 3<<20)))
 		_, err, _, _ := authenticateCapture(t, m.keystone(fxAliceByID, nil))
-		var re *ResponseError
+		var re *MalformedResponseError
 		require.ErrorAs(t, err, &re)
 		assert.Equal(t, 500, re.StatusCode)
 	})
@@ -249,14 +249,14 @@ func TestTokenValid(t *testing.T) {
 func TestTokenHeaders(t *testing.T) {
 	tok := &Token{ID: fxProjectToken}
 	h := http.Header{}
-	assert.False(t, tok.HasHeaders(h))
+	assert.False(t, tok.hasHeaders(h))
 	tok.SetHeaders(h)
 	assert.Equal(t, fxProjectToken, h.Get("X-Auth-Token"))
-	assert.True(t, tok.HasHeaders(h))
-	assert.True(t, (&Token{ID: "other"}).HasHeaders(h), "any caller-set token counts")
+	assert.True(t, tok.hasHeaders(h))
+	assert.True(t, (&Token{ID: "other"}).hasHeaders(h), "any caller-set token counts")
 
 	for status, want := range map[int]bool{200: false, 401: true, 403: false, 404: false, 500: false} {
-		assert.Equal(t, want, tok.Rejected(&http.Response{StatusCode: status}), "status %d", status)
+		assert.Equal(t, want, tok.rejected(&http.Response{StatusCode: status}), "status %d", status)
 	}
 }
 

@@ -49,7 +49,7 @@ type Transport struct {
 	// requests fail with [ErrInsecureTransport].
 	AllowInsecureHTTP bool
 	// Logger receives debug records of retries and of redirects sent
-	// without the token (never a secret). nil: silent.
+	// without the token (never a secret). nil: the Session's Logger.
 	Logger *slog.Logger
 
 	allowedOnce sync.Once
@@ -68,15 +68,15 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	switch {
 	case !trusted: // a redirect hop to another host
 		e.tok.dropHeaders(r.Header)
-		debug(req.Context(), t.Logger, "ksauth: redirected to an untrusted host; sending the request without the token",
+		debug(req.Context(), t.logger(), "ksauth: redirected to an untrusted host; sending the request without the token",
 			slog.String("host", hostKey(req.URL)))
 		return t.send(r)
-	case e.tok.HasHeaders(req.Header): // the caller brought a token
+	case e.tok.hasHeaders(req.Header): // the caller brought a token
 		return t.send(r)
 	}
-	e.tok.SetHeaders(r.Header)
+	e.setHeaders(r.Header)
 	resp, err := t.send(r)
-	if err != nil || !e.tok.Rejected(resp) {
+	if err != nil || !e.tok.rejected(resp) {
 		return resp, err
 	}
 	return t.reauth(req, e.tok, resp)
@@ -84,6 +84,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // prepare checks req and gets the token. trusted is false only for a
 // redirect hop to a host that may not see the token.
+//
+// A first hop is checked for its scheme before anything else: plain http to
+// another machine fails even when the token cannot be had. A redirect hop
+// (req.Response set, followed by http.Client) is sent either way: with the
+// token to a trusted host, whose scheme is then checked, or without it.
 func (t *Transport) prepare(req *http.Request) (e *entry, trusted bool, err error) {
 	if t.Session == nil {
 		return nil, false, invalid("Transport.Session", "nil")
@@ -109,18 +114,19 @@ func (t *Transport) prepare(req *http.Request) (e *entry, trusted bool, err erro
 		ErrUntrustedHost, hostKey(req.URL))
 }
 
-// reauth answers a 401 to sent: it invalidates sent and, if the body can be
-// sent again, resends req once with the renewed token. Otherwise, or if the
-// renewed token may not go to req's host, the 401 is returned.
+// reauth answers a rejection of sent: it invalidates sent and, if the body
+// can be sent again, resends req once with the renewed token. Otherwise, if
+// the session keeps sent for now (invariant 11), or if the renewed token may
+// not go to req's host, the rejecting response is returned.
 func (t *Transport) reauth(req *http.Request, sent *Token, resp *http.Response) (*http.Response, error) {
-	t.Session.Invalidate(sent)
+	t.Session.invalidate(req.Context(), sent)
 	if !replayable(req) {
 		return resp, nil
 	}
 	e, err := t.Session.current(req.Context())
 	if err != nil {
 		drain(resp.Body)
-		return nil, fmt.Errorf("ksauth: %s rejected the token and getting a new one failed: %w", hostKey(req.URL), err)
+		return nil, &ReauthError{Method: req.Method, URL: safeURL(req.URL), StatusCode: resp.StatusCode, Err: err}
 	}
 	if trusted, _ := t.trusts(e, req.URL); !trusted || e.tok == sent {
 		return resp, nil
@@ -130,17 +136,30 @@ func (t *Transport) reauth(req *http.Request, sent *Token, resp *http.Response) 
 	if err != nil {
 		return nil, err
 	}
-	e.tok.SetHeaders(r.Header)
+	e.setHeaders(r.Header)
 	return t.send(r)
 }
 
-// send sends r through Base, retrying as the policy says.
+// send sends r through Base, retrying as the policy says. A failure after
+// retries says how many attempts were made.
 func (t *Transport) send(r *http.Request) (*http.Response, error) {
 	base := t.Base
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	return t.Retry.do(r, base.RoundTrip, t.Logger)
+	resp, attempts, err := t.Retry.do(r, base.RoundTrip, t.logger())
+	if err != nil && attempts > 1 {
+		err = &RequestSendError{Method: r.Method, URL: safeURL(r.URL), Attempts: attempts, Err: err}
+	}
+	return resp, err
+}
+
+// logger is Logger, or else the session's.
+func (t *Transport) logger() *slog.Logger {
+	if t.Logger != nil {
+		return t.Logger
+	}
+	return t.Session.opts.logger()
 }
 
 // cloneRequest makes a shallow copy of req with its own header map, with
@@ -170,11 +189,6 @@ type requestCopy struct {
 	values [6]string
 }
 
-func closeBody(req *http.Request) {
-	if req.Body != nil {
-		_ = req.Body.Close()
-	}
-}
 
 // trusts reports whether u's host may receive e's token.
 func (t *Transport) trusts(e *entry, u *url.URL) (bool, error) {

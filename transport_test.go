@@ -233,7 +233,12 @@ func TestTransportReauthFailureIsReported(t *testing.T) {
 
 	_, err := get(t, tr, "https://keystone.test:5000/v3/x")
 	require.ErrorIs(t, err, errStubAuth)
-	assert.Contains(t, err.Error(), "keystone.test:5000 rejected the token")
+	require.ErrorIs(t, err, ErrUnauthorized, "the original 401 is matched too")
+	var re *ReauthError
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, http.StatusUnauthorized, re.StatusCode)
+	assert.Equal(t, "https://keystone.test:5000/v3/x", re.URL)
+	assert.Contains(t, err.Error(), "the token was rejected and getting a new one failed")
 }
 
 func TestTransportCallerTokenPassesThrough(t *testing.T) {

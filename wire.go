@@ -2,7 +2,9 @@ package ksauth
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -174,15 +176,27 @@ func parseKeystoneTime(s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	for _, layout := range keystoneTimeLayouts {
 		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC(), nil
+			return nonZero(t.UTC())
 		}
 	}
-	return time.Time{}, fmt.Errorf("timestamp %q is not in a Keystone format", truncate(s, 40))
+	return time.Time{}, fmt.Errorf("timestamp %s is not in a Keystone format", excerpt(s))
 }
 
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
+// nonZero refuses the zero time (0001-01-01T00:00:00Z): it means "never"
+// in a Token, which only Keystone's null may say.
+func nonZero(t time.Time) (time.Time, error) {
+	if t.IsZero() {
+		return t, errors.New("timestamp 0001-01-01T00:00:00Z is the zero time, not a real one (null means none)")
 	}
-	return s[:n] + "…"
+	return t, nil
+}
+
+// excerpt quotes a malformed timestamp only when it is short and made of
+// the characters timestamps are made of; anything else (a server echoing a
+// secret into the field, say) is described by its length alone.
+func excerpt(s string) string {
+	if len(s) > 40 || strings.Trim(s, "0123456789-:.TZtz+ ") != "" {
+		return fmt.Sprintf("(a %d-byte string, not shown)", len(s))
+	}
+	return strconv.Quote(s)
 }
