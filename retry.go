@@ -3,8 +3,8 @@ package ksauth
 import (
 	"context"
 	"errors"
-	"math"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"

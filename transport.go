@@ -189,7 +189,6 @@ type requestCopy struct {
 	values [6]string
 }
 
-
 // trusts reports whether u's host may receive e's token.
 func (t *Transport) trusts(e *entry, u *url.URL) (bool, error) {
 	t.allowedOnce.Do(func() { t.allowed, t.allowedErr = parseAllowedHosts(t.AllowedHosts) })
