@@ -27,16 +27,25 @@
 // with a receipt, returned as [*MFARequiredError]. Set [Keystone.Passcode] and
 // the login continues by itself with a TOTP passcode.
 //
-// With a token in hand, [Keystone.ValidateToken], [Keystone.CheckToken] and
-// [Keystone.RevokeToken] manage tokens, and [Keystone.Projects],
-// [Keystone.Domains], [Keystone.System] and [Keystone.Catalog] say what a
-// token's user can scope to. [Catalog.Endpoint] finds a service URL by type
-// (with the os-service-types aliases), name, region and interface.
+// A Keystone is a plain value: copy it to change its Scope. [Keystone.Versions]
+// checks that the identity API answers, and [Keystone.IdentityURL] says which
+// v3 endpoint the AuthURL leads to.
+//
+// With a [TokenSource] (a [*Token], or a [*Session] so that the caller's own
+// token is renewed and a 401 re-authenticates once), [Keystone.ValidateToken],
+// [Keystone.CheckToken] and [Keystone.RevokeToken] manage tokens, and
+// [Keystone.Projects], [Keystone.Domains], [Keystone.CanScopeToSystem] and
+// [Keystone.Catalog] say what a token's user can scope to.
+// [Catalog.Endpoint] finds a service URL by type (with the os-service-types
+// aliases, as keystoneauth1 matches them), name, region and interface.
 //
 // Errors from the server are [*HTTPError]s that match [ErrUnauthorized],
 // [ErrForbidden], [ErrNotFound], [ErrRateLimited], [ErrBadRequest] and
 // [ErrServer] with [errors.Is]. A response ksauth cannot use is a
-// [*MalformedResponseError]; a request that got no response, a [*RequestSendError].
+// [*MalformedResponseError]; a request that got no response, a
+// [*RequestSendError]. Both say how many attempts were made when retries ran
+// out, and their Temporary methods agree with what [RetryPolicy] retries. A
+// 401 whose re-authentication failed is a [*ReauthError] carrying both.
 //
 // # Refresh and retries
 //
@@ -49,17 +58,26 @@
 // moment the token arrived, so a client clock that is hours off changes
 // nothing. Inside that window the current token is still served while one
 // refresh runs in the background; if that fails it is tried again after 1 s,
-// 2 s, 4 s, ... (at most 1 minute apart), and its error reaches callers only
-// once the token has really expired. [SessionOptions].DisableBackgroundRefresh
+// 2 s, 4 s, ... (at most 1 minute apart, each wait taken at random from its
+// upper half), and its error reaches callers only once the token has really
+// expired. A token is fresh only while both the monotonic and the wall clock
+// say so, so a machine that slept past the expiry does not serve it. [SessionOptions].DisableBackgroundRefresh
 // makes callers wait for the refresh instead. A token without an expiry is
-// renewed only when a server rejects it. Each authentication is bounded by
-// RefreshTimeout (default 1 minute, [DefaultRefreshTimeout]).
+// renewed only when a server rejects it. A token obtained by [TokenExchange]
+// cannot outlive its source: the session does not renew it early, and at its
+// expiry returns an [*ExpiredTokenError] saying so. Each authentication is
+// bounded by RefreshTimeout (default 1 minute, [DefaultRefreshTimeout]).
 //
 // A [Transport] puts the token on requests. When a server answers 401 it
 // drops that token from the session, waits for the renewed one and resends
 // the request once, if its body can be sent again (nil, [http.NoBody] or
 // GetBody, which [http.NewRequest] sets for in-memory bodies); a second 401,
 // or a 401 to a request whose body cannot be replayed, is returned as it is.
+// A service that rejects every token cannot make the session hammer Keystone:
+// a token rejected within 30 s of arriving, after it replaced another
+// rejected one, is replaced only after a back-off (about 1 s, 2 s, 4 s, ...
+// up to 5 minutes), the 401 being returned meanwhile; a token that had been
+// working for a while is replaced at once, as a revocation needs.
 //
 // Requests the server could not serve yet are retried as [RetryPolicy] says
 // (nil: the defaults), both by a Transport and by [Keystone]'s own requests.
@@ -75,6 +93,20 @@
 // [DefaultBackoffMax]). Waits end when the request's context is done; when
 // attempts run out, the last response is returned. Bodies are replayed with
 // GetBody, never resent empty. &RetryPolicy{MaxAttempts: 1} turns retries off.
+//
+// # Logging
+//
+// Keystone, Session and Transport take a *slog.Logger (nil: silent; a
+// Transport without one uses its Session's). Records never hold a secret:
+// tokens appear as fingerprints. Levels:
+//
+//   - Warn: "ksauth: token refresh failed", for the first failure of a
+//     streak, while the current token may still work; an operator sees it
+//     before the token expires.
+//   - Info: "ksauth: token refreshed" when it ends a failure streak
+//     (failures_before says how long the streak was).
+//   - Debug: every other refresh and failure, invalidations, retries and
+//     their waits, version discovery, redirects sent without the token.
 //
 // # Concurrency
 //
@@ -94,9 +126,16 @@
 //
 // Secrets (passwords, application-credential secrets, passcodes, token IDs,
 // receipts) never appear in an error string, a log record, or the fmt output
-// of any ksauth value: tokens print as a SHA-256 fingerprint
-// ("sha256:1a2b3c4d"), credentials print their secret fields as REDACTED, and
-// server messages are redacted of anything shaped like a Keystone token.
+// of any ksauth value, as a value or a pointer, nested in a struct, with any
+// verb, with slog's text or JSON handler, or through encoding/json: tokens
+// print as a SHA-256 fingerprint ("sha256:1a2b3c4d"), credentials and
+// Keystone print their secret fields as REDACTED and URLs without user info.
+// Every string a server sends that reaches an error (message, title, request
+// id, a malformed value, a redirect's URL) is redacted of the request's
+// secrets and of anything shaped like a Keystone token, and cut short. One
+// case is out of any library's reach: fmt prints a value held in an
+// unexported field of your struct without calling its methods, so keep
+// credentials in exported fields or out of printed structs.
 //
 // Plain http:// is refused ([ErrInsecureTransport]) except to a loopback
 // address, unless AllowInsecureHTTP is set. TLS verification is never turned
