@@ -20,7 +20,7 @@ import (
 func benchSession(b *testing.B, host string) *Session {
 	b.Helper()
 	tok := &Token{ID: "bench-token-0123456789abcdef", ExpiresAt: time.Now().Add(time.Hour), authHost: host}
-	s := NewSession(funcAuth(func(context.Context) (*Token, error) { return tok, nil }), nil)
+	s := NewSession(AuthenticatorFunc(func(context.Context) (*Token, error) { return tok, nil }), nil)
 	if _, err := s.Token(context.Background()); err != nil {
 		b.Fatal(err)
 	}

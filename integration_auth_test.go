@@ -157,7 +157,7 @@ func TestIntegrationUnscopedListRescope(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []Domain{{ID: "default", Name: "Default"}}, domains)
 
-	system, err := k.System(context.Background(), unscoped)
+	system, err := k.CanScopeToSystem(context.Background(), unscoped)
 	require.NoError(t, err)
 	assert.False(t, system)
 
@@ -180,7 +180,7 @@ func TestIntegrationUnscopedListRescope(t *testing.T) {
 func TestIntegrationSystemListing(t *testing.T) {
 	ks := ksMain
 	admin := mustAuthenticate(t, &Keystone{Credentials: Password{Username: "admin", UserDomain: Domain{ID: "default"}, Password: ks.Users.Admin.Password}, Scope: SystemScope{}})
-	system, err := (&Keystone{AuthURL: ks.AuthURL}).System(context.Background(), admin)
+	system, err := (&Keystone{AuthURL: ks.AuthURL}).CanScopeToSystem(context.Background(), admin)
 	require.NoError(t, err)
 	assert.True(t, system)
 }
@@ -219,7 +219,7 @@ func TestIntegrationApplicationCredentials(t *testing.T) {
 	})
 	t.Run("with a scope, refused before sending", func(t *testing.T) {
 		var sent atomic.Int32
-		client := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		client := &http.Client{Transport: rtFunc(func(r *http.Request) (*http.Response, error) {
 			sent.Add(1)
 			return http.DefaultTransport.RoundTrip(r)
 		})}
@@ -231,10 +231,6 @@ func TestIntegrationApplicationCredentials(t *testing.T) {
 		assert.Zero(t, sent.Load(), "no request may be sent")
 	})
 }
-
-type roundTripFunc func(*http.Request) (*http.Response, error)
-
-func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // passcodeFor computes the current TOTP passcode. Passcodes are not given to
 // registerSecret: six digits turn up in durations and ids by chance. The
@@ -379,7 +375,7 @@ func TestIntegrationAuthURLForms(t *testing.T) {
 	} {
 		t.Run(authURL, func(t *testing.T) {
 			k := &Keystone{AuthURL: authURL, Credentials: alicePassword(ks)}
-			endpoint, err := k.Endpoint(context.Background())
+			endpoint, err := k.IdentityURL(context.Background())
 			require.NoError(t, err)
 			assert.True(t, strings.HasSuffix(endpoint.Path, "/v3"), endpoint.String())
 			assert.NotContains(t, endpoint.Path, "/v3/v3")

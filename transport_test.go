@@ -168,7 +168,7 @@ func TestTransport401NoResendWhenTheRenewalCannotHelp(t *testing.T) {
 		tok := &Token{ID: "static-token-abcdef", authHost: "keystone.test:5000"}
 		registerSecret(tok.ID)
 		var calls atomic.Int32
-		s := NewSession(funcAuth(func(context.Context) (*Token, error) { calls.Add(1); return tok, nil }), nil)
+		s := NewSession(AuthenticatorFunc(func(context.Context) (*Token, error) { calls.Add(1); return tok, nil }), nil)
 		svc := &stubService{hook: func(r *http.Request) *http.Response { return textResponse(r, http.StatusUnauthorized, "no") }}
 		resp, err := get(t, &Transport{Session: s, Base: svc}, "https://keystone.test:5000/v3/x")
 		require.NoError(t, err)
