@@ -219,9 +219,23 @@ func parseAuthURL(raw string) (*url.URL, error) {
 	if u.Path != "" {
 		u.Path = strings.TrimRight(path.Clean(u.Path), "/")
 	}
+	u.Path = trimAPIPath(u.Path)
 	u.RawPath = ""
 	u.RawQuery, u.Fragment = "", ""
 	return u, nil
+}
+
+// trimAPIPath undoes two common AuthURL mistakes: a v2.0 URL from an old
+// OpenRC file ("/v2.0": Keystone v2 is gone, so discover from the root) and
+// the token URL itself ("/v3/auth/tokens": the v3 endpoint is meant).
+func trimAPIPath(p string) string {
+	switch {
+	case strings.HasSuffix(p, "/v3/auth/tokens"):
+		return strings.TrimSuffix(p, "/auth/tokens")
+	case strings.HasSuffix(p, "/v2.0"):
+		return strings.TrimSuffix(p, "/v2.0")
+	}
+	return p
 }
 
 func isV3Path(p string) bool {

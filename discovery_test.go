@@ -60,6 +60,10 @@ func TestAuthURLForms(t *testing.T) {
 		{mockBase + "/identity", "/identity", mockBase + "/identity/v3"},
 		{mockBase + "/identity/", "/identity", mockBase + "/identity/v3"},
 		{"HTTPS://KEYSTONE.test:5000/v3", "", "https://KEYSTONE.test:5000/v3"},
+		{mockBase + "/v3/auth/tokens", "", mockBase + "/v3"}, // the token URL pasted as AuthURL
+		{mockBase + "/identity/v3/auth/tokens/", "", mockBase + "/identity/v3"},
+		{mockBase + "/v2.0", "/", mockBase + "/v3"}, // an old OpenRC's v2.0 URL
+		{mockBase + "/identity/v2.0/", "/identity", mockBase + "/identity/v3"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.authURL, func(t *testing.T) {
