@@ -425,3 +425,55 @@ func TestIntegrationCatalogLookups(t *testing.T) {
 	_, err = tok.Catalog.Endpoint(EndpointOpts{Type: "dns"})
 	assert.ErrorAs(t, err, &nf)
 }
+
+// TestIntegrationVersions: the availability check against a real Keystone
+// root and /v3 URL, a closed port, and a path that is not Keystone's.
+func TestIntegrationVersions(t *testing.T) {
+	ks := ksMain
+	ctx := context.Background()
+	for _, authURL := range []string{ks.Endpoint, ks.AuthURL} {
+		versions, err := (&Keystone{AuthURL: authURL}).Versions(ctx)
+		require.NoError(t, err, authURL)
+		require.NotEmpty(t, versions)
+		assert.True(t, strings.HasPrefix(versions[0].ID, "v3"), "%+v", versions)
+		assert.Equal(t, "stable", versions[0].Status)
+		assert.False(t, versions[0].Updated.IsZero())
+	}
+	_, err := (&Keystone{AuthURL: ks.Endpoint + "/not-keystone"}).Versions(ctx)
+	recordErr(err)
+	assert.ErrorIs(t, err, ErrNotFound)
+
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	_, err = (&Keystone{AuthURL: closed.URL, Retry: &RetryPolicy{MaxAttempts: 1}}).Versions(ctx)
+	recordErr(err)
+	var se *RequestSendError
+	assert.ErrorAs(t, err, &se)
+}
+
+// TestIntegrationValidatorSurvivesItsOwnRevocation: a service validating
+// users' tokens through a Session re-authenticates once when its own token
+// is revoked, and the validation succeeds.
+func TestIntegrationValidatorSurvivesItsOwnRevocation(t *testing.T) {
+	ks := ksMain
+	ctx := context.Background()
+	k := &Keystone{AuthURL: ks.AuthURL}
+	var logins atomic.Int32
+	service := NewSession(AuthenticatorFunc(func(ctx context.Context) (*Token, error) {
+		logins.Add(1)
+		return (&Keystone{AuthURL: ks.AuthURL, Credentials: Password{Username: "admin", UserDomain: Domain{ID: "default"},
+			Password: ks.Users.Admin.Password}, Scope: SystemScope{}}).Authenticate(ctx)
+	}), nil)
+	subject := mustAuthenticate(t, &Keystone{Credentials: alicePassword(ks), Scope: ProjectScope{ID: ks.Projects.Demo.ID}})
+
+	_, err := k.ValidateToken(ctx, service, subject.ID, nil)
+	require.NoError(t, err)
+	own, err := service.Token(ctx)
+	require.NoError(t, err)
+	require.NoError(t, k.RevokeToken(ctx, own, own.ID))
+
+	got, err := k.ValidateToken(ctx, service, subject.ID, nil)
+	require.NoError(t, err, "the revoked service token is replaced and the call resent")
+	assert.Equal(t, subject.AuditIDs, got.AuditIDs)
+	assert.Equal(t, int32(2), logins.Load())
+}
