@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/jarcoal/httpmock"
@@ -262,4 +263,36 @@ func TestHTTPErrorRedactsBeforeCutting(t *testing.T) {
 	require.ErrorAs(t, err, &he)
 	assert.NotContains(t, he.Message, "alice")
 	assert.LessOrEqual(t, len([]rune(he.Message)), 201)
+}
+
+// TestRetriesExhaustedSaySo: when retries run out, the error says how many
+// attempts were made, and a Retry-After the server sent is in the text.
+func TestRetriesExhaustedSaySo(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := newKSMock(t)
+		m.respond("POST", mockBase+"/v3/auth/tokens", jsonResponder(429, `{"error":{"code":429,"message":"Too many requests"}}`, "Retry-After", "1"))
+		k := m.keystone(fxAlicePassword, fxDemoByName)
+		k.Retry = nil // the defaults: 4 attempts
+		_, err := k.Authenticate(context.Background())
+		recordErr(err)
+		var he *HTTPError
+		require.ErrorAs(t, err, &he)
+		assert.Equal(t, DefaultMaxAttempts, he.Attempts)
+		assert.Equal(t, DefaultMaxAttempts, m.calls())
+		assert.Contains(t, err.Error(), "(after 4 attempts)")
+		assert.Contains(t, err.Error(), "retry after 1s")
+	})
+	synctest.Test(t, func(t *testing.T) {
+		m := newKSMock(t)
+		m.respond("GET", mockBase+"/v3/auth/projects", httpmock.NewErrorResponder(errors.New("connection reset by peer")))
+		k := m.keystone(nil, nil)
+		k.Retry = &RetryPolicy{MaxAttempts: 3}
+		_, err := k.Projects(context.Background(), &Token{ID: "t", ExpiresAt: time.Now().Add(time.Hour)})
+		recordErr(err)
+		var se *RequestSendError
+		require.ErrorAs(t, err, &se)
+		assert.Equal(t, 3, se.Attempts)
+		assert.Contains(t, err.Error(), "(after 3 attempts)")
+		assert.True(t, se.Temporary(), "a GET is retried, so temporary")
+	})
 }

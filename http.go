@@ -39,13 +39,14 @@ func newDefaultTransport() *http.Transport {
 // exchange is one finished HTTP exchange: the response head and its body,
 // read in full (bounded) and closed.
 type exchange struct {
-	method  string
-	url     *url.URL
-	status  int
-	header  http.Header
-	body    []byte
-	sent    time.Time // local time the (last) request was sent
-	secrets []string  // the request's secrets, redacted from whatever the server echoes
+	method   string
+	url      *url.URL
+	status   int
+	header   http.Header
+	body     []byte
+	sent     time.Time // local time the (last) request was sent
+	attempts int       // how many times the request was sent
+	secrets  []string  // the request's secrets, redacted from whatever the server echoes
 }
 
 // caller is what ksauth's own requests need: a client, a retry policy and a
@@ -74,6 +75,7 @@ func (c caller) call(ctx context.Context, method string, u *url.URL, header http
 		return nil, ex.sendError(err, attempts)
 	}
 	defer resp.Body.Close()
+	ex.attempts = attempts
 	ex.status, ex.header = resp.StatusCode, resp.Header
 	if resp.StatusCode < 200 { // 101 hands over the raw connection: never read it
 		return nil, ex.malformed(fmt.Sprintf("unexpected informational status %d", resp.StatusCode), nil)
@@ -176,6 +178,7 @@ func (ex *exchange) httpError() *HTTPError {
 		URL:        safeURL(ex.url),
 		StatusCode: ex.status,
 		RequestID:  serverText(requestID(ex.header), 80, ex.secrets),
+		Attempts:   ex.attempts,
 	}
 	if d, ok := retryAfter(ex.header, time.Now()); ok {
 		e.RetryAfter = d
