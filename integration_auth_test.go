@@ -157,7 +157,7 @@ func TestIntegrationUnscopedListRescope(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []Domain{{ID: "default", Name: "Default"}}, domains)
 
-	system, err := k.System(context.Background(), unscoped)
+	system, err := k.CanScopeToSystem(context.Background(), unscoped)
 	require.NoError(t, err)
 	assert.False(t, system)
 
@@ -180,7 +180,7 @@ func TestIntegrationUnscopedListRescope(t *testing.T) {
 func TestIntegrationSystemListing(t *testing.T) {
 	ks := ksMain
 	admin := mustAuthenticate(t, &Keystone{Credentials: Password{Username: "admin", UserDomain: Domain{ID: "default"}, Password: ks.Users.Admin.Password}, Scope: SystemScope{}})
-	system, err := (&Keystone{AuthURL: ks.AuthURL}).System(context.Background(), admin)
+	system, err := (&Keystone{AuthURL: ks.AuthURL}).CanScopeToSystem(context.Background(), admin)
 	require.NoError(t, err)
 	assert.True(t, system)
 }
@@ -379,7 +379,7 @@ func TestIntegrationAuthURLForms(t *testing.T) {
 	} {
 		t.Run(authURL, func(t *testing.T) {
 			k := &Keystone{AuthURL: authURL, Credentials: alicePassword(ks)}
-			endpoint, err := k.Endpoint(context.Background())
+			endpoint, err := k.IdentityURL(context.Background())
 			require.NoError(t, err)
 			assert.True(t, strings.HasSuffix(endpoint.Path, "/v3"), endpoint.String())
 			assert.NotContains(t, endpoint.Path, "/v3/v3")
