@@ -230,7 +230,8 @@ func runScript(ctx context.Context, name, prefix string, env []string, stdout io
 	cmd := exec.CommandContext(ctx, "bash", path)
 	// The script and its children (keystone-manage, curl) get their own process
 	// group: a Ctrl-C does not hit them half-way, and a cancelled ctx stops all
-	// of them. uwsgi is not in it: up.sh starts it with setsid; down.sh stops it.
+	// of them. uwsgi is not in it: up.sh starts it with setsid; down.sh stops it,
+	// or up.sh's watchdog (setsid too) once this process is gone.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.Env = append(os.Environ(), env...)
@@ -281,6 +282,9 @@ func (ks *keystoneInstance) up(ctx context.Context) (*keystoneFixtures, error) {
 			"KEYSTONE_DIR=" + ks.dir,
 			fmt.Sprintf("KEYSTONE_PORT=%d", ks.port),
 			fmt.Sprintf("KEYSTONE_TOKEN_EXPIRATION=%d", ks.expiration),
+			// up.sh's watchdog stops this Keystone when this process is gone,
+			// even if it was killed (go test -timeout, SIGKILL) before teardown.
+			fmt.Sprintf("KEYSTONE_PARENT_PID=%d", os.Getpid()),
 		}, &out)
 		if code == upExitPortInUse && attempt < 3 {
 			ports, perr := freeLoopbackPorts(1)

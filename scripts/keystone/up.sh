@@ -2,7 +2,7 @@
 # Start a real Keystone (Debian's Zed package) on 127.0.0.1 in a fresh state dir,
 # create the test fixtures and write $KEYSTONE_DIR/fixtures.json + clouds.yaml.
 # Env: KEYSTONE_DIR KEYSTONE_PORT KEYSTONE_TOKEN_EXPIRATION KEYSTONE_WORKERS
-#      KEYSTONE_PASSWORD_HASH_ROUNDS KEYSTONE_ADMIN_PASSWORD (see README.md)
+#      KEYSTONE_PASSWORD_HASH_ROUNDS KEYSTONE_ADMIN_PASSWORD KEYSTONE_PARENT_PID (see README.md)
 # Prints the auth URL on stdout, progress and errors on stderr.
 # Exit status: 0 ok, 98 the port is already in use, 1 any other failure.
 set -euo pipefail
@@ -13,7 +13,9 @@ EXPIRATION=${KEYSTONE_TOKEN_EXPIRATION:-3600}
 WORKERS=${KEYSTONE_WORKERS:-2}
 HASH_ROUNDS=${KEYSTONE_PASSWORD_HASH_ROUNDS:-4}
 ADMIN_PASSWORD=${KEYSTONE_ADMIN_PASSWORD:-admin-secret}
+PARENT_PID=${KEYSTONE_PARENT_PID:-}
 URL="http://127.0.0.1:$PORT"
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 die() { echo "up.sh: $*" >&2; exit 1; }
 port_in_use() { echo "up.sh: 127.0.0.1:$PORT is already in use ($*); pick another KEYSTONE_PORT" >&2; exit 98; }
@@ -31,6 +33,9 @@ for c in keystone-manage uwsgi-core curl jq sqlite3; do
 done
 [[ "$PORT$EXPIRATION$WORKERS$HASH_ROUNDS" =~ ^[0-9]+$ ]] || die "numeric env vars expected"
 [ "$PORT" -ge 1 ] && [ "$PORT" -le 65535 ] || die "KEYSTONE_PORT=$PORT is not a TCP port"
+if [ -n "$PARENT_PID" ]; then
+  [[ "$PARENT_PID" =~ ^[0-9]+$ ]] && alive "$PARENT_PID" || die "KEYSTONE_PARENT_PID=$PARENT_PID is not a running process"
+fi
 
 # --- fresh state dir (only ever wipe a dir that up.sh created) -------------------
 if [ -f "$DIR/keystone.pid" ] && alive "$(cat "$DIR/keystone.pid")"; then
@@ -112,6 +117,12 @@ T_START=$(now)
 setsid uwsgi-core --ini "$DIR/uwsgi.ini" >"$DIR/uwsgi.log" 2>&1 </dev/null &
 pid=$!
 echo "$pid" > "$DIR/keystone.pid"
+# With KEYSTONE_PARENT_PID (the integration TestMain passes its own pid), a
+# detached watchdog stops uwsgi's process group once that process is gone, even
+# if it was SIGKILLed and never ran down.sh. It exits by itself after down.sh.
+if [ -n "$PARENT_PID" ]; then
+  setsid bash "$HERE/watchdog.sh" "$PARENT_PID" "$pid" >>"$DIR/watchdog.log" 2>&1 </dev/null &
+fi
 # from here on, a failure stops the server we started (by pid)
 # (keeps up.sh's exit status: 98 must survive a kill of an already dead uwsgi)
 trap 'rc=$?; [ $rc = 0 ] || { echo "up.sh: failed; stopping keystone pid $pid" >&2; kill -TERM "$pid" 2>/dev/null || true; }; exit $rc' EXIT
