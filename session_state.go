@@ -176,7 +176,11 @@ func jitter(d time.Duration) time.Duration {
 // the token was rejected soon after it replaced another rejected one and
 // its back-off has not passed.
 func (e *entry) rejectedAt(now time.Time) (*entry, bool) {
-	young := now.Sub(e.obtained) < youngRejection+e.replaceAfter.Sub(e.obtained)
+	grace := youngRejection
+	if !e.replaceAfter.IsZero() {
+		grace += e.replaceAfter.Sub(e.obtained) // the back-off this token was given
+	}
+	young := now.Sub(e.obtained) < grace
 	if !young {
 		return &entry{}, true // a genuine revocation of a token that worked
 	}
