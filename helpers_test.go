@@ -190,4 +190,3 @@ func mustToken(t testing.TB, s *Session) *Token {
 	require.NoError(t, err)
 	return tok
 }
-
