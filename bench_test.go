@@ -39,7 +39,12 @@ func BenchmarkRoundTripNoIO(b *testing.B) {
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "bench")
-	for name, rt := range map[string]http.RoundTripper{"bare": base, "handrolled": handRolled(base, "bench-token-0123456789abcdef"), "ksauth": tr} {
+	for name, rt := range map[string]http.RoundTripper{
+		"bare":            base,
+		"handrolled":      handRolled(base, "bench-token-0123456789abcdef"),
+		"handrolledClock": handRolledClock(base, "bench-token-0123456789abcdef", time.Now().Add(time.Hour)),
+		"ksauth":          tr,
+	} {
 		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
@@ -65,6 +70,20 @@ func handRolled(base http.RoundTripper, token string) http.RoundTripper {
 		}
 		c.Header["X-Auth-Token"] = []string{token}
 		return base.RoundTrip(c)
+	})
+}
+
+// handRolledClock is handRolled that also reads the clock to check the
+// token's expiry, as any RoundTripper that renews tokens must (x/oauth2
+// does the same): the floor for a Transport that honours expiry. On a VM
+// clock (kvm-clock) the read alone costs about 50 ns.
+func handRolledClock(base http.RoundTripper, token string, expiry time.Time) http.RoundTripper {
+	floor := handRolled(base, token)
+	return rtFunc(func(r *http.Request) (*http.Response, error) {
+		if !time.Now().Before(expiry) {
+			return nil, ErrTokenExpired
+		}
+		return floor.RoundTrip(r)
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 )
 
 // defaultPort is the port a URL without one uses: 443 for https, 80 for http.
@@ -70,8 +71,34 @@ func isASCII(s string) bool {
 // was obtained from and every host in its catalog.
 type hostSet map[string]bool
 
+// tokenHosts are the hosts a token may go to on its own account: its auth
+// host and its catalog's hosts. It remembers the last URL host (as
+// written, with its scheme) found among them, so that the usual run of
+// requests to one endpoint skips computing the host key. It is shared by
+// the copies of one session entry.
+type tokenHosts struct {
+	keys hostSet
+	last atomic.Pointer[rawHost]
+}
+
+// rawHost is a URL's scheme and host as written.
+type rawHost struct{ scheme, host string }
+
+// has reports whether u's host is one of the token's own.
+func (t *tokenHosts) has(u *url.URL) bool {
+	if last := t.last.Load(); last != nil && last.host == u.Host && last.scheme == u.Scheme {
+		return true
+	}
+	var buf [128]byte
+	if !t.keys[string(appendHostKey(buf[:0], u))] {
+		return false
+	}
+	t.last.Store(&rawHost{scheme: u.Scheme, host: u.Host})
+	return true
+}
+
 // trustedHosts returns tok's host set.
-func trustedHosts(tok *Token) hostSet {
+func trustedHosts(tok *Token) *tokenHosts {
 	hosts := make(hostSet)
 	if tok.authHost != "" {
 		hosts[tok.authHost] = true
@@ -83,7 +110,7 @@ func trustedHosts(tok *Token) hostSet {
 			}
 		}
 	}
-	return hosts
+	return &tokenHosts{keys: hosts}
 }
 
 // schemeAndHost cuts a URL after its host, so that a path url.Parse
@@ -153,13 +180,15 @@ func (m allowedHosts) has(key string) bool { _, ok := m[key]; return ok }
 
 // trusts reports whether u's host may receive a token whose own hosts are
 // hosts, given the allowed extras.
-func (m allowedHosts) trusts(hosts hostSet, u *url.URL) bool {
-	var buf [128]byte
-	key := appendHostKey(buf[:0], u)
-	if hosts[string(key)] {
+func (m allowedHosts) trusts(hosts *tokenHosts, u *url.URL) bool {
+	if hosts.has(u) {
 		return true
 	}
-	scheme, ok := m[string(key)]
+	if len(m) == 0 {
+		return false
+	}
+	var buf [128]byte
+	scheme, ok := m[string(appendHostKey(buf[:0], u))]
 	return ok && (scheme == "" || strings.EqualFold(scheme, u.Scheme))
 }
 

@@ -84,12 +84,12 @@ func (e *entry) refreshReason(st tokenState) string {
 
 // entry is one immutable state of the cache.
 type entry struct {
-	tok       *Token    // nil once invalidated
-	refreshAt time.Time // local clock; zero: never (the token does not expire)
-	failures  int       // refreshes that failed in a row while tok still worked
-	hosts     hostSet   // host keys trusted with tok: its auth host and catalog hosts
-	obtained  time.Time // when tok arrived
-	header    []string  // tok's X-Auth-Token value, built once for every request
+	tok       *Token      // nil once invalidated
+	refreshAt time.Time   // local clock; zero: never (the token does not expire)
+	failures  int         // refreshes that failed in a row while tok still worked
+	hosts     *tokenHosts // tok's own hosts: its auth host and catalog hosts
+	obtained  time.Time   // when tok arrived
+	header    []string    // tok's X-Auth-Token value, built once for every request
 
 	// rejections counts tokens rejected in a row soon after they arrived;
 	// tok may replace a rejected one only from replaceAfter on.

@@ -3,6 +3,7 @@ package ksauth
 import (
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"sync"
@@ -64,14 +65,14 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeBody(req)
 		return nil, err
 	}
-	r := cloneRequest(req)
+	r, callerToken := cloneRequest(req)
 	switch {
 	case !trusted: // a redirect hop to another host
 		e.tok.dropHeaders(r.Header)
 		debug(req.Context(), t.logger(), "ksauth: redirected to an untrusted host; sending the request without the token",
 			slog.String("host", hostKey(req.URL)))
 		return t.send(r)
-	case e.tok.hasHeaders(req.Header): // the caller brought a token
+	case callerToken:
 		return t.send(r)
 	}
 	e.setHeaders(r.Header)
@@ -162,31 +163,30 @@ func (t *Transport) logger() *slog.Logger {
 	return t.Session.opts.logger()
 }
 
-// cloneRequest makes a shallow copy of req with its own header map, with
-// room for the token's headers. Header values are copied too (a base that
-// edits them in place does not reach the caller's request); a typical
-// request's values share one allocation with the copy.
-func cloneRequest(req *http.Request) *http.Request {
-	c := new(requestCopy)
-	c.req = *req
-	c.req.Header = make(http.Header, len(req.Header)+2)
-	values := c.values[:0]
-	for k, v := range req.Header {
-		if v == nil { // kept as nil: http.Transport treats a nil User-Agent specially
-			c.req.Header[k] = nil
-			continue
-		}
-		start := len(values)
-		values = append(values, v...)
-		c.req.Header[k] = values[start:len(values):len(values)]
+// cloneRequest makes a shallow copy of req with its own header map, and
+// reports whether req carries a token of the caller's (a non-empty
+// X-Auth-Token). The copy's value slices are the caller's, cut to their
+// length: a base that sets or appends a header (Set, Add, Del, append)
+// changes only the copy. Writing into a value slice in place would reach
+// the caller's request, as it would through any [http.Request.WithContext]
+// copy; the RoundTripper contract forbids it.
+func cloneRequest(req *http.Request) (c *http.Request, callerToken bool) {
+	c = new(http.Request)
+	*c = *req
+	if req.Header == nil {
+		c.Header = make(http.Header, 1)
+		return c, false
 	}
-	return &c.req
-}
-
-// requestCopy is a request and room for its header values.
-type requestCopy struct {
-	req    http.Request
-	values [6]string
+	c.Header = maps.Clone(req.Header) // copies a small map's slots at once
+	for k, v := range c.Header {
+		if k == authTokenHeader {
+			callerToken = len(v) > 0 && v[0] != ""
+		}
+		if cap(v) != len(v) {
+			c.Header[k] = v[:len(v):len(v)]
+		}
+	}
+	return c, callerToken
 }
 
 // trusts reports whether u's host may receive e's token.

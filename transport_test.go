@@ -441,7 +441,8 @@ func TestTransportDoesNotMutateTheRequest(t *testing.T) {
 	a := newStubAuth(time.Hour)
 	svc := &stubService{auth: a, hook: func(r *http.Request) *http.Response {
 		r.Header.Set("Accept", "changed by the base") // a rude base transport
-		r.Header["X-Multi"][0] = "changed"
+		r.Header.Add("X-Multi", "added by the base")
+		r.Header["X-Spare"] = append(r.Header["X-Spare"], "appended by the base")
 		return nil
 	}}
 	tr := newStubTransport(a, svc)
@@ -450,6 +451,9 @@ func TestTransportDoesNotMutateTheRequest(t *testing.T) {
 	req, _, _ := bodyRequest(t, http.MethodPost, "https://keystone.test:5000/v3/x?q=1", "content", true)
 	req.Header.Set("Accept", "application/json")
 	req.Header["X-Multi"] = []string{"1", "2"}
+	spare := make([]string, 1, 4) // room after the value: a base's append must not use it
+	spare[0] = "s"
+	req.Header["X-Spare"] = spare
 	header, urlString, body, ctx := req.Header.Clone(), req.URL.String(), req.Body, req.Context()
 	headerMap := req.Header
 
@@ -458,6 +462,7 @@ func TestTransportDoesNotMutateTheRequest(t *testing.T) {
 	resp.Body.Close()
 	assert.Len(t, svc.requests(), 2)
 	assert.Equal(t, header, req.Header)
+	assert.Equal(t, []string{"s", ""}, spare[:2], "the caller's spare capacity untouched")
 	assert.Equal(t, fmt.Sprintf("%p", headerMap), fmt.Sprintf("%p", req.Header))
 	assert.Empty(t, req.Header.Get("X-Auth-Token"))
 	assert.Equal(t, urlString, req.URL.String())
@@ -591,7 +596,7 @@ func TestTrustedHostsReadsKeystoneCatalogURLs(t *testing.T) {
 	}}}}
 	assert.Equal(t, hostSet{
 		"id.test:5000": true, "internal.regiontwo.example.test:8776": true, "object.test:443": true,
-	}, trustedHosts(tok))
+	}, trustedHosts(tok).keys)
 }
 
 // TestTransportConcurrentUse runs many requests, refreshes and invalidations
