@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"path"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -191,37 +190,11 @@ func (k *Keystone) Versions(ctx context.Context) ([]APIVersion, error) {
 
 // parseAuthURL checks an AuthURL and strips trailing slashes from its path.
 func parseAuthURL(raw string) (*url.URL, error) {
-	if strings.TrimSpace(raw) == "" {
-		return nil, invalid("AuthURL", "empty")
-	}
-	u, err := url.Parse(strings.TrimSpace(raw))
+	u, err := parseServiceURL("AuthURL", raw, "https://keystone.example.com:5000")
 	if err != nil {
-		// url.Error repeats the whole URL, user info (a password) included:
-		// keep only the reason.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return nil, invalid("AuthURL", "not a URL (%v); it should look like https://keystone.example.com:5000", redact(err.Error()))
-	}
-	if u.Host == "" || u.Scheme == "" {
-		return nil, invalid("AuthURL", "%q needs a scheme and a host, e.g. https://keystone.example.com:5000", safeURL(u))
-	}
-	if u.User != nil {
-		return nil, invalid("AuthURL", "must not carry user info")
-	}
-	if u.Scheme != "https" && u.Scheme != "http" { // url.Parse lower-cases it
-		return nil, invalid("AuthURL", "scheme %q is not http or https", u.Scheme)
-	}
-	// Clean the path as url.JoinPath will when the request URL is built
-	// ("/v3/." and "/v3//" are "/v3"), so that the v3 test, discovery's
-	// fallback and IdentityURL all see the path that is used.
-	if u.Path != "" {
-		u.Path = strings.TrimRight(path.Clean(u.Path), "/")
+		return nil, err
 	}
 	u.Path = trimAPIPath(u.Path)
-	u.RawPath = ""
-	u.RawQuery, u.Fragment = "", ""
 	return u, nil
 }
 

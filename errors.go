@@ -50,6 +50,16 @@ type HTTPError struct {
 	// Attempts is how many times the request was sent (retries included);
 	// 0 or 1: once.
 	Attempts int
+	// Details are Cleura's error.errors, what was wrong field by field
+	// (values redacted, at most maxErrorDetails); nil from Keystone.
+	Details []ErrorDetail
+}
+
+// ErrorDetail is one entry of Cleura's error list: a field and what was
+// wrong with it.
+type ErrorDetail struct {
+	Key   string
+	Value string
 }
 
 // Error describes the failure in one line.
@@ -58,6 +68,16 @@ func (e *HTTPError) Error() string {
 	fmt.Fprintf(&b, "ksauth: %s %s: %d %s", e.Method, e.URL, e.StatusCode, http.StatusText(e.StatusCode))
 	if e.Message != "" {
 		fmt.Fprintf(&b, ": %s", e.Message)
+	}
+	for i, d := range e.Details {
+		sep := "; "
+		if i == 0 {
+			sep = " ("
+		}
+		fmt.Fprintf(&b, "%s%s: %s", sep, d.Key, d.Value)
+		if i == len(e.Details)-1 {
+			b.WriteString(")")
+		}
 	}
 	if e.RequestID != "" {
 		fmt.Fprintf(&b, " (request id %s)", e.RequestID)

@@ -5,10 +5,12 @@ package ksauth
 // (invariant 2).
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"sync/atomic"
 )
@@ -280,4 +282,38 @@ func redactURL(raw string) string {
 		end -= at + 1
 	}
 	return redact(raw[:i+3] + rest[:end])
+}
+
+// parseServiceURL parses the base URL of a service ksauth logs in to,
+// named field in errors: http or https, a host, no user info; the path
+// cleaned as url.JoinPath will clean it, query and fragment dropped.
+func parseServiceURL(field, raw, example string) (*url.URL, error) {
+	if strings.TrimSpace(raw) == "" {
+		return nil, invalid(field, "empty")
+	}
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		// url.Error repeats the whole URL, user info (a password) included:
+		// keep only the reason.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, invalid(field, "not a URL (%v); it should look like %s", redact(err.Error()), example)
+	}
+	if u.Host == "" || u.Scheme == "" {
+		return nil, invalid(field, "%q needs a scheme and a host, e.g. %s", safeURL(u), example)
+	}
+	if u.User != nil {
+		return nil, invalid(field, "must not carry user info")
+	}
+	if u.Scheme != "https" && u.Scheme != "http" { // url.Parse lower-cases it
+		return nil, invalid(field, "scheme %q is not http or https", u.Scheme)
+	}
+	if u.Path != "" {
+		u.Path = strings.TrimRight(path.Clean(u.Path), "/")
+	}
+	u.RawPath = ""
+	u.RawQuery, u.Fragment = "", ""
+	return u, nil
 }

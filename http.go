@@ -186,10 +186,25 @@ func (ex *exchange) httpError() *HTTPError {
 	var w wireError
 	if json.Unmarshal(ex.body, &w) == nil && w.Error != nil {
 		e.Title, e.Message = serverText(w.Error.Title, 80, ex.secrets), serverText(w.Error.Message, 400, ex.secrets)
+		for _, d := range w.Error.Errors[:min(len(w.Error.Errors), maxErrorDetails)] {
+			e.Details = append(e.Details, ErrorDetail{serverText(d.Key, 80, ex.secrets), serverText(jsonText(d.Value), 120, ex.secrets)})
+		}
 	} else if isPlainText(ex.header) {
 		e.Message = serverText(string(ex.body), 200, ex.secrets)
 	}
 	return e
+}
+
+// maxErrorDetails bounds how many of Cleura's field errors an HTTPError keeps.
+const maxErrorDetails = 8
+
+// jsonText is a JSON value as text: a string unquoted, anything else as sent.
+func jsonText(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	return string(raw)
 }
 
 // serverText makes a string a server sent fit for an error: its first line,
@@ -249,6 +264,23 @@ func cloneWithBody(req *http.Request) (*http.Request, error) {
 		c.Body = body
 	}
 	return c, nil
+}
+
+// peekBody reads up to n bytes of resp's body and puts them back in front
+// of the rest, so the caller still reads the whole body, unchanged.
+func peekBody(resp *http.Response, n int64) []byte {
+	if resp.Body == nil || resp.Body == http.NoBody {
+		return nil
+	}
+	head, _ := io.ReadAll(io.LimitReader(resp.Body, n))
+	resp.Body = &peekedBody{Reader: io.MultiReader(bytes.NewReader(head), resp.Body), Closer: resp.Body}
+	return head
+}
+
+// peekedBody is a body with its first bytes read ahead.
+type peekedBody struct {
+	io.Reader
+	io.Closer
 }
 
 // drainLimit bounds how much of a discarded body is read so the connection

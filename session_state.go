@@ -84,12 +84,12 @@ func (e *entry) refreshReason(st tokenState) string {
 
 // entry is one immutable state of the cache.
 type entry struct {
-	tok       *Token      // nil once invalidated
-	refreshAt time.Time   // local clock; zero: never (the token does not expire)
-	failures  int         // refreshes that failed in a row while tok still worked
-	hosts     *tokenHosts // tok's own hosts: its auth host and catalog hosts
-	obtained  time.Time   // when tok arrived
-	header    []string    // tok's X-Auth-Token value, built once for every request
+	tok       *Token        // nil once invalidated
+	refreshAt time.Time     // local clock; zero: never (the token does not expire)
+	failures  int           // refreshes that failed in a row while tok still worked
+	hosts     *tokenHosts   // tok's own hosts: its auth host and catalog hosts
+	obtained  time.Time     // when tok arrived
+	headers   []headerValue // tok's headers, built once for every request
 
 	// rejections counts tokens rejected in a row soon after they arrived;
 	// tok may replace a rejected one only from replaceAfter on.
@@ -119,7 +119,7 @@ func (e *entry) state(now time.Time) tokenState {
 // by up to a tenth. The lifetime is measured on the local clock from now to
 // ExpiresAt, so a skewed clock cannot make a token look expired.
 func newEntry(tok *Token, now time.Time, expireEarly time.Duration) (*entry, error) {
-	e := &entry{tok: tok, hosts: trustedHosts(tok), obtained: now, header: []string{tok.ID}}
+	e := &entry{tok: tok, hosts: trustedHosts(tok), obtained: now, headers: headerValues(tok)}
 	if tok.ExpiresAt.IsZero() {
 		return e, nil
 	}
@@ -139,10 +139,30 @@ func newEntry(tok *Token, now time.Time, expireEarly time.Duration) (*entry, err
 	return e, nil
 }
 
-// setHeaders puts e's token on a request's headers, sharing one value slice
-// (capacity 1: an append by the base copies it) among all requests.
+// setHeaders puts e's token on a request's headers, sharing the value
+// slices among all requests.
 func (e *entry) setHeaders(h http.Header) {
-	h[authTokenHeader] = e.header[:1:1]
+	for _, v := range e.headers {
+		h[v.key] = v.value[:1:1]
+	}
+}
+
+// headerValue is a header with its value as a header map holds it. The
+// value slice is shared by every request: setHeaders cuts it to capacity 1,
+// so an append by a base transport copies it.
+type headerValue struct {
+	key   string
+	value []string
+}
+
+// headerValues builds tok's headers once, for setHeaders.
+func headerValues(tok *Token) []headerValue {
+	fields := tok.kindOf().headers(tok)
+	values := make([]headerValue, len(fields))
+	for i, f := range fields {
+		values[i] = headerValue{f.key, []string{f.value}}
+	}
+	return values
 }
 
 // withRefreshAt returns a copy of e to be refreshed at t (capped at the

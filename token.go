@@ -48,6 +48,9 @@ type Token struct {
 	// exchanged marks a token obtained by exchanging another (TokenExchange):
 	// it cannot outlive that one, so authenticating again renews nothing.
 	exchanged bool
+	// kind says which headers carry the token and how a service refuses it.
+	// nil: Keystone's.
+	kind *tokenKind
 }
 
 // User is the token's owner.
@@ -127,31 +130,58 @@ func (t *Token) Lifetime() time.Duration {
 func (t *Token) Token(context.Context) (*Token, error) { return t, nil }
 
 // authTokenHeader is X-Auth-Token in canonical form: indexing the header
-// map with it directly saves canonicalising the key on every request.
+// map with it directly saves canonicalising the key on every request. Every
+// kind of token travels in it (Cleura's X-AUTH-TOKEN is the same header), so
+// a request that already has one carries a token of the caller's.
 const authTokenHeader = "X-Auth-Token"
 
-// SetHeaders puts the token on a request's headers (X-Auth-Token).
+// tokenKind is what sets one provider's tokens apart on the wire: the
+// headers that carry a token, and how a service says that it no longer
+// accepts one. The Transport and the Session know tokens only through it.
+type tokenKind struct {
+	headers func(t *Token) []headerField
+	rejects func(resp *http.Response) bool
+	scope   string // what String says the token is for, when it has no Keystone scope
+}
+
+// headerField is one header and its value.
+type headerField struct{ key, value string }
+
+// keystoneTokens travel as X-Auth-Token and are refused with a 401.
+var keystoneTokens = &tokenKind{
+	headers: func(t *Token) []headerField { return []headerField{{authTokenHeader, t.ID}} },
+	rejects: func(resp *http.Response) bool { return resp.StatusCode == http.StatusUnauthorized },
+}
+
+// kindOf is t's kind; a Token made outside ksauth is a Keystone token.
+func (t *Token) kindOf() *tokenKind {
+	if t.kind == nil {
+		return keystoneTokens
+	}
+	return t.kind
+}
+
+// SetHeaders puts the token on a request's headers: X-Auth-Token for a
+// Keystone token; X-Auth-Login and X-Auth-Token for a Cleura token.
 func (t *Token) SetHeaders(h http.Header) {
-	h[authTokenHeader] = []string{t.ID}
+	for _, f := range t.kindOf().headers(t) {
+		h[f.key] = []string{f.value}
+	}
 }
 
 // dropHeaders removes the headers SetHeaders sets, so that a request going
 // to a host not trusted with a token carries none.
 func (t *Token) dropHeaders(h http.Header) {
-	delete(h, authTokenHeader)
-}
-
-// hasHeaders reports whether h already carries a token, set by the caller
-// (an empty value is no token).
-func (t *Token) hasHeaders(h http.Header) bool {
-	v := h[authTokenHeader]
-	return len(v) > 0 && v[0] != ""
+	for _, f := range t.kindOf().headers(t) {
+		delete(h, f.key)
+	}
 }
 
 // rejected reports whether resp says the server refused this token, so the
-// caller should authenticate again: a 401.
+// caller should authenticate again: a 401, or for a Cleura token a 403
+// saying the token is invalid. resp.Body is left whole for the caller.
 func (t *Token) rejected(resp *http.Response) bool {
-	return resp.StatusCode == http.StatusUnauthorized
+	return t.kindOf().rejects(resp)
 }
 
 // scopeString is a short description of what the token is scoped to.
@@ -165,6 +195,8 @@ func (t *Token) scopeString() string {
 		return "system"
 	case t.Trust != nil:
 		return "trust " + t.Trust.ID
+	case t.kind != nil && t.kind.scope != "":
+		return t.kind.scope
 	}
 	return "unscoped"
 }

@@ -248,12 +248,11 @@ func TestTokenValid(t *testing.T) {
 
 func TestTokenHeaders(t *testing.T) {
 	tok := &Token{ID: fxProjectToken}
-	h := http.Header{}
-	assert.False(t, tok.hasHeaders(h))
+	h := http.Header{"Accept": {"application/json"}}
 	tok.SetHeaders(h)
-	assert.Equal(t, fxProjectToken, h.Get("X-Auth-Token"))
-	assert.True(t, tok.hasHeaders(h))
-	assert.True(t, (&Token{ID: "other"}).hasHeaders(h), "any caller-set token counts")
+	assert.Equal(t, http.Header{"Accept": {"application/json"}, "X-Auth-Token": {fxProjectToken}}, h)
+	tok.dropHeaders(h)
+	assert.Equal(t, http.Header{"Accept": {"application/json"}}, h)
 
 	for status, want := range map[int]bool{200: false, 401: true, 403: false, 404: false, 500: false} {
 		assert.Equal(t, want, tok.rejected(&http.Response{StatusCode: status}), "status %d", status)

@@ -143,6 +143,11 @@ type wireError struct {
 		Code    int    `json:"code"`
 		Title   string `json:"title"`
 		Message string `json:"message"`
+		// Errors is Cleura's list of what was wrong, field by field.
+		Errors []struct {
+			Key   string          `json:"key"`
+			Value json.RawMessage `json:"value"`
+		} `json:"errors"`
 	} `json:"error"`
 }
 
