@@ -19,12 +19,16 @@ import (
 // cannot call methods on values reached through unexported fields, a Go
 // limitation the package documentation states; those are not tested.
 func TestSecretsHiddenHoweverPrinted(t *testing.T) {
-	secrets := []string{"pw-secret-1", "654321", "receipt-secret-1", "hunter2", "tok-secret-1", "ac-secret-1"}
+	secrets := []string{"pw-secret-1", "654321", "receipt-secret-1", "hunter2", "tok-secret-1", "ac-secret-1",
+		"cleura-pw-1", "verif-secret-1", "cleura-tok-1"}
 	mf := MultiFactor{Password{UserID: "u", Password: "pw-secret-1"}, TOTP{UserID: "u", Passcode: "654321"}}
 	k := Keystone{AuthURL: "https://bob:hunter2@h/v3", Credentials: mf, Receipt: "receipt-secret-1"}
 	tok := Token{ID: "tok-secret-1", ExpiresAt: time.Now().Add(time.Hour)}
 	mfa := MFARequiredError{Receipt: "receipt-secret-1"}
 	ac := ApplicationCredential{ID: "x", Secret: "ac-secret-1"}
+	cl := Cleura{BaseURL: "https://carla:hunter2@rest.cleura.test", Login: "carla", Password: "cleura-pw-1"}
+	ch := TwoFactorChallenge{Login: "carla", Method: "sms", Verification: "verif-secret-1"}
+	ctok := Token{ID: "cleura-tok-1", User: User{Name: "carla"}, kind: cleuraTokens}
 	type config struct {
 		K    Keystone
 		PK   *Keystone
@@ -34,14 +38,19 @@ func TestSecretsHiddenHoweverPrinted(t *testing.T) {
 		MFA  MFARequiredError
 		PMFA *MFARequiredError
 		AC   ApplicationCredential
+		CL   Cleura
+		PCL  *Cleura
+		CH   TwoFactorChallenge
+		CTok *Token
 		All  []any
 		Map  map[string]any
 	}
-	c := config{K: k, PK: &k, MF: &mf, Tok: tok, PTok: &tok, MFA: mfa, PMFA: &mfa, AC: ac,
-		All: []any{k, &k, mf, &mf, tok, mfa, &mfa, ac, TokenExchange{Token: "tok-secret-1"}},
+	c := config{K: k, PK: &k, MF: &mf, Tok: tok, PTok: &tok, MFA: mfa, PMFA: &mfa, AC: ac, CL: cl, PCL: &cl, CH: ch, CTok: &ctok,
+		All: []any{k, &k, mf, &mf, tok, mfa, &mfa, ac, TokenExchange{Token: "tok-secret-1"}, cl, &cl, ch, &ch, ctok},
 		Map: map[string]any{"k": k, "mfa": mfa}}
 	values := map[string]any{"config": c, "*config": &c, "Keystone": k, "*Keystone": &k, "MultiFactor": mf,
-		"*MultiFactor": &mf, "MFARequiredError": mfa, "*MFARequiredError": &mfa, "[]Keystone": []Keystone{k}}
+		"*MultiFactor": &mf, "MFARequiredError": mfa, "*MFARequiredError": &mfa, "[]Keystone": []Keystone{k},
+		"Cleura": cl, "*Cleura": &cl, "TwoFactorChallenge": ch, "*TwoFactorChallenge": &ch, "[]TwoFactorChallenge": []TwoFactorChallenge{ch}}
 	check := func(t *testing.T, what, out string) {
 		t.Helper()
 		for _, s := range secrets {
