@@ -39,6 +39,13 @@
 // [Catalog.Endpoint] finds a service URL by type (with the os-service-types
 // aliases, as keystoneauth1 matches them), name, region and interface.
 //
+// [Cleura] logs in to Cleura Cloud's REST API, which is not Keystone: a
+// login and password, then an SMS code from [Cleura.TwoFactor] when the
+// account has a second factor ([PromptTwoFactor] asks on a terminal). Its
+// tokens go in X-AUTH-LOGIN and X-AUTH-TOKEN, are renewed on a 401 or a 403
+// "Invalid token", and are taken to live [Cleura.MaxAge], since Cleura
+// sends no expiry. The Session and Transport treat both kinds alike.
+//
 // Errors from the server are [*HTTPError]s that match [ErrUnauthorized],
 // [ErrForbidden], [ErrNotFound], [ErrRateLimited], [ErrBadRequest] and
 // [ErrServer] with [errors.Is]. A response ksauth cannot use is a
