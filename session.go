@@ -69,7 +69,8 @@ func (o *SessionOptions) logger() *slog.Logger {
 type Session struct {
 	auth Authenticator
 	opts *SessionOptions
-	now  func() time.Time // nil: time.Now; tests set it
+	now  func() time.Time  // nil: time.Now; tests set it
+	base http.RoundTripper // Client's base; nil: http.DefaultTransport (Config.NewSession sets its own)
 
 	// cur is read without a lock (the fast path); it is written only under mu.
 	cur      atomic.Pointer[entry]
@@ -271,8 +272,9 @@ func (s *Session) Endpoint(ctx context.Context, opts EndpointOpts) (string, erro
 }
 
 // Client returns an *http.Client whose requests go through a [Transport]
-// over this session with default settings (http.DefaultTransport, default
+// over this session with default settings (http.DefaultTransport, or the
+// configuration's client for a session from [Config.NewSession]; default
 // retries, the session's Logger). Build a Transport yourself to change them.
 func (s *Session) Client() *http.Client {
-	return &http.Client{Transport: &Transport{Session: s, Logger: s.opts.logger()}}
+	return &http.Client{Transport: &Transport{Session: s, Base: s.base, Logger: s.opts.logger()}}
 }

@@ -1,0 +1,163 @@
+package ksauth
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+)
+
+// ConfigOptions says which configuration [LoadConfig] reads. The zero
+// value (or nil) reads the process's environment and the usual files.
+type ConfigOptions struct {
+	// Cloud is the clouds.yaml entry to use. "": OS_CLOUD; else the OS_*
+	// variables when they hold auth settings (openstacksdk's "envvars"
+	// cloud); else the only cloud defined.
+	Cloud string
+	// Region overrides region_name / OS_REGION_NAME.
+	Region string
+	// Env holds "KEY=value" pairs read instead of os.Environ() for every
+	// variable (OS_*, HOME, XDG_CONFIG_HOME, OS_CLIENT_CONFIG_FILE,
+	// HTTPS_PROXY, ...). nil: os.Environ().
+	Env []string
+	// Dir is the working directory of the file search. "": the process's.
+	Dir string
+	// Settings are explicit values (a provider's arguments); every field
+	// set wins over the cloud entry and the environment.
+	Settings Settings
+	// Logger receives a Warn when TLS verification is turned off, and debug
+	// records of what was dropped. nil: silent.
+	Logger *slog.Logger
+}
+
+// Config is a resolved configuration, ready to authenticate.
+type Config struct {
+	Cloud     string // the cloud used ("" when from OS_* variables or Settings only)
+	Region    string
+	Interface string    // "public" unless set
+	Keystone  *Keystone // ready to Authenticate: AuthURL, Credentials, Scope, HTTPClient with the TLS settings
+	Settings  Settings  // the merged values, for inspection (secrets masked when printed)
+}
+
+// NewSession returns a Session over c.Keystone whose Client sends through
+// the same TLS settings.
+func (c *Config) NewSession(opts *SessionOptions) *Session {
+	s := NewSession(c.Keystone, opts)
+	s.base = c.Keystone.HTTPClient.Transport
+	return s
+}
+
+// ConfigError reports configuration that cannot be used: a file that is
+// missing, unreadable or not YAML, an unknown cloud or region, a missing,
+// conflicting or malformed setting. Its text names the source (a file, the
+// environment or the settings) and the field, never a secret value.
+type ConfigError struct {
+	Source string // a file path, "environment", "settings", or a cloud ("cloud x")
+	Field  string // the setting, e.g. "auth.username", "OS_INSECURE", "verify"
+	Reason string
+	Err    error // the underlying error, if any
+}
+
+func (e *ConfigError) Error() string {
+	var b strings.Builder
+	b.WriteString("ksauth: configuration")
+	if e.Source != "" {
+		fmt.Fprintf(&b, " %s", e.Source)
+	}
+	if e.Field != "" {
+		fmt.Fprintf(&b, ": %s", e.Field)
+	}
+	fmt.Fprintf(&b, ": %s", e.Reason)
+	return b.String()
+}
+
+// Unwrap returns the underlying error.
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// LoadConfig resolves a configuration as openstacksdk does, and returns a
+// Keystone ready to authenticate. Precedence, highest first:
+//
+//  1. opts.Settings (and opts.Region);
+//  2. the named cloud: secure.yaml over clouds.yaml over its profile,
+//     then its region's values; the OS_* variables are not read for a
+//     named cloud, not even OS_REGION_NAME (as in openstacksdk);
+//  3. with no cloud named: the OS_* variables when they hold an auth
+//     setting, else the only cloud defined.
+//
+// Files are searched in OS_CLIENT_CONFIG_FILE (OS_CLIENT_SECURE_FILE),
+// then opts.Dir, $XDG_CONFIG_HOME/openstack (~/.config/openstack) and
+// /etc/openstack, as clouds.yaml, clouds.yml or clouds.json; the first one
+// found of each kind is used.
+func LoadConfig(opts *ConfigOptions) (*Config, error) {
+	if opts == nil {
+		opts = &ConfigOptions{}
+	}
+	env := envMap(opts.Env)
+	cloud, base, err := selectCloud(opts, env)
+	if err != nil {
+		return nil, err
+	}
+	s := base
+	s.merge(opts.Settings)
+	if opts.Region != "" {
+		s.Region = opts.Region
+	}
+	c := &Config{Cloud: cloud, Region: s.Region, Interface: interfaceOf(s.Interface), Settings: s}
+	if c.Keystone, err = keystoneOf(s, env, opts.Logger); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// envMap turns KEY=value pairs (nil: the process's) into a map.
+func envMap(pairs []string) map[string]string {
+	if pairs == nil {
+		pairs = os.Environ()
+	}
+	env := make(map[string]string, len(pairs))
+	for _, p := range pairs {
+		if k, v, ok := strings.Cut(p, "="); ok {
+			env[k] = v
+		}
+	}
+	return env
+}
+
+// interfaceOf normalises interface names: internalURL is internal.
+func interfaceOf(v string) string {
+	v = strings.TrimSuffix(strings.ToLower(v), "url")
+	if v == "" {
+		return "public"
+	}
+	return v
+}
+
+// selectCloud picks the cloud and reads its settings.
+func selectCloud(opts *ConfigOptions, env map[string]string) (string, Settings, error) {
+	envSettings, envAuth, err := fromEnv(env)
+	if err != nil {
+		return "", Settings{}, err
+	}
+	search := newConfigSearch(env, opts.Dir)
+	clouds, public, err := loadClouds(search)
+	if err != nil {
+		return "", Settings{}, err
+	}
+	name := opts.Cloud
+	if name == "" {
+		name = env["OS_CLOUD"]
+	}
+	switch {
+	case name == "" && envAuth, name == "envvars" && envAuth && clouds.entries["envvars"] == nil:
+		return "", envSettings, nil
+	case name == "" && len(clouds.entries) == 1:
+		name = cloudNames(clouds.entries)[0]
+	case name == "" && (len(clouds.entries) == 0 || opts.Settings.AuthURL != ""):
+		return "", envSettings, nil
+	case name == "":
+		return "", Settings{}, &ConfigError{Source: clouds.source, Reason: fmt.Sprintf(
+			"%d clouds are defined (%s): name one (ConfigOptions.Cloud or OS_CLOUD)", len(clouds.entries), strings.Join(cloudNames(clouds.entries), ", "))}
+	}
+	s, err := clouds.settings(name, public, opts.Region)
+	return name, s, err
+}

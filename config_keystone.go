@@ -1,0 +1,150 @@
+package ksauth
+
+// From merged Settings to a Keystone: the credentials auth_type names, the
+// scope, and the HTTP client with the TLS settings.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+)
+
+// keystoneOf builds the Keystone the settings describe, checked as
+// Keystone.Authenticate would check it.
+func keystoneOf(s Settings, env map[string]string, log *slog.Logger) (*Keystone, error) {
+	if s.AuthURL == "" {
+		return nil, &ConfigError{Source: "configuration", Field: "auth_url", Reason: "missing (auth.auth_url, OS_AUTH_URL or Settings.AuthURL)"}
+	}
+	if v := s.IdentityAPIVersion; v != "" && v != "3" && !strings.HasPrefix(v, "3.") {
+		return nil, &ConfigError{Field: "identity_api_version", Reason: fmt.Sprintf("%q: only Keystone v3 is supported", v)}
+	}
+	cred, err := credentialOf(s)
+	if err != nil {
+		return nil, err
+	}
+	scope := scopeOf(s)
+	if scope != nil && slices.Contains(methodsOf(cred), "application_credential") {
+		debug(context.Background(), log, "ksauth: dropping the scope of an application-credential login: the credential carries its own project",
+			slog.String("scope", fmt.Sprint(scope)))
+		scope = nil
+	}
+	client, err := httpClientOf(s, env, log)
+	if err != nil {
+		return nil, err
+	}
+	k := &Keystone{AuthURL: s.AuthURL, Credentials: cred, Scope: scope, HTTPClient: client, Logger: log}
+	if err := k.validate(); err != nil {
+		var v *ValidationError
+		if errors.As(err, &v) {
+			return nil, &ConfigError{Field: configField(v.Field), Reason: v.Reason, Err: err}
+		}
+		return nil, err
+	}
+	if _, err := parseAuthURL(s.AuthURL); err != nil {
+		return nil, &ConfigError{Field: "auth_url", Reason: err.(*ValidationError).Reason, Err: err}
+	}
+	return k, nil
+}
+
+// configField names a Keystone field by the setting that fills it.
+func configField(field string) string {
+	r := strings.NewReplacer(
+		"Credentials.UserDomain", "auth.user_domain_name/user_domain_id",
+		"Credentials.Password", "auth.password",
+		"Credentials.Secret", "auth.application_credential_secret",
+		"Credentials.Passcode", "auth.passcode",
+		"Credentials.Token", "auth.token",
+		"Scope.Domain", "auth.project_domain_name/project_domain_id",
+		"Credentials", "auth",
+		"Scope", "auth (scope)")
+	return r.Replace(field)
+}
+
+// credentialOf returns the credential auth_type names. With no auth_type, a
+// password login, unless only an application credential or only a token is
+// given.
+func credentialOf(s Settings) (Credential, error) {
+	authType := strings.ToLower(s.AuthType)
+	if authType == "" {
+		switch {
+		case s.Password == "" && (s.ApplicationCredentialID != "" || s.ApplicationCredentialName != ""):
+			authType = "v3applicationcredential"
+		case s.Password == "" && s.Token != "":
+			authType = "v3token"
+		}
+	}
+	if authType != "v3multifactor" {
+		return methodCredential(s, authType)
+	}
+	if len(s.AuthMethods) == 0 {
+		return nil, &ConfigError{Field: "auth_methods", Reason: "v3multifactor needs auth_methods (e.g. v3password, v3totp)"}
+	}
+	var mf MultiFactor
+	for _, m := range s.AuthMethods {
+		c, err := methodCredential(s, strings.ToLower(m))
+		if err != nil {
+			return nil, err
+		}
+		mf = append(mf, c)
+	}
+	return mf, nil
+}
+
+// methodCredential is the credential of one auth method.
+func methodCredential(s Settings, method string) (Credential, error) {
+	user := Domain{ID: s.UserDomainID, Name: s.UserDomainName}
+	if user.isZero() {
+		user = Domain{ID: firstSet(s.DomainID, s.DefaultDomain), Name: s.DomainName}
+		if s.ProjectName == "" && s.ProjectID == "" && (s.DomainID != "" || s.DomainName != "") {
+			user = Domain{ID: s.DefaultDomain} // the domain is the scope, not the user's
+		}
+	}
+	switch method {
+	case "", "password", "v3password":
+		return Password{UserID: s.UserID, Username: s.Username, UserDomain: user, Password: s.Password}, nil
+	case "v3applicationcredential", "applicationcredential", "application_credential":
+		return ApplicationCredential{ID: s.ApplicationCredentialID, Name: s.ApplicationCredentialName,
+			Secret: s.ApplicationCredentialSecret, UserID: s.UserID, Username: s.Username, UserDomain: user}, nil
+	case "token", "v3token":
+		return TokenExchange{Token: s.Token}, nil
+	case "v3totp", "totp":
+		return TOTP{UserID: s.UserID, Username: s.Username, UserDomain: user, Passcode: s.Passcode}, nil
+	}
+	return nil, &ConfigError{Field: "auth_type", Reason: fmt.Sprintf(
+		"%q is not supported (password, v3applicationcredential, token, v3totp and v3multifactor are)", method)}
+}
+
+// scopeOf returns the scope the settings ask for: a project (by ID, or by
+// name in its domain), else a domain, else the system, else a trust; nil
+// for none.
+func scopeOf(s Settings) Scope {
+	switch {
+	case s.ProjectID != "":
+		return ProjectScope{ID: s.ProjectID}
+	case s.ProjectName != "":
+		d := Domain{ID: s.ProjectDomainID, Name: s.ProjectDomainName}
+		if d.isZero() {
+			d = Domain{ID: firstSet(s.DomainID, s.DefaultDomain), Name: s.DomainName}
+		}
+		return ProjectScope{Name: s.ProjectName, Domain: d}
+	case s.DomainID != "" || s.DomainName != "":
+		return DomainScope{ID: s.DomainID, Name: s.DomainName}
+	case s.SystemScope != "":
+		return SystemScope{}
+	case s.TrustID != "":
+		return TrustScope{ID: s.TrustID}
+	}
+	return nil
+}
+
+func firstSet(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
