@@ -103,10 +103,18 @@ func LoadConfig(opts *ConfigOptions) (*Config, error) {
 		s.Region = opts.Region
 	}
 	c := &Config{Cloud: cloud, Region: s.Region, Interface: interfaceOf(s.Interface), Settings: s}
-	if c.Keystone, err = keystoneOf(s, env, opts.Logger); err != nil {
+	if c.Keystone, err = keystoneOf(s, describeSource(cloud), env, opts.Logger); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// describeSource says where a configuration came from, for errors.
+func describeSource(cloud string) string {
+	if cloud != "" {
+		return fmt.Sprintf("(cloud %q)", cloud)
+	}
+	return "(environment and settings)"
 }
 
 // envMap turns KEY=value pairs (nil: the process's) into a map.

@@ -14,16 +14,16 @@ import (
 
 // keystoneOf builds the Keystone the settings describe, checked as
 // Keystone.Authenticate would check it.
-func keystoneOf(s Settings, env map[string]string, log *slog.Logger) (*Keystone, error) {
+func keystoneOf(s Settings, source string, env map[string]string, log *slog.Logger) (*Keystone, error) {
 	if s.AuthURL == "" {
-		return nil, &ConfigError{Source: "configuration", Field: "auth_url", Reason: "missing (auth.auth_url, OS_AUTH_URL or Settings.AuthURL)"}
+		return nil, &ConfigError{Source: source, Field: "auth_url", Reason: "missing (auth.auth_url, OS_AUTH_URL or Settings.AuthURL)"}
 	}
 	if v := s.IdentityAPIVersion; v != "" && v != "3" && !strings.HasPrefix(v, "3.") {
-		return nil, &ConfigError{Field: "identity_api_version", Reason: fmt.Sprintf("%q: only Keystone v3 is supported", v)}
+		return nil, &ConfigError{Source: source, Field: "identity_api_version", Reason: fmt.Sprintf("%q: only Keystone v3 is supported", v)}
 	}
 	cred, err := credentialOf(s)
 	if err != nil {
-		return nil, err
+		return nil, withSource(err, source)
 	}
 	scope := scopeOf(s)
 	if scope != nil && slices.Contains(methodsOf(cred), "application_credential") {
@@ -33,18 +33,18 @@ func keystoneOf(s Settings, env map[string]string, log *slog.Logger) (*Keystone,
 	}
 	client, err := httpClientOf(s, env, log)
 	if err != nil {
-		return nil, err
+		return nil, withSource(err, source)
 	}
 	k := &Keystone{AuthURL: s.AuthURL, Credentials: cred, Scope: scope, HTTPClient: client, Logger: log}
 	if err := k.validate(); err != nil {
 		var v *ValidationError
 		if errors.As(err, &v) {
-			return nil, &ConfigError{Field: configField(v.Field), Reason: v.Reason, Err: err}
+			return nil, &ConfigError{Source: source, Field: configField(v.Field), Reason: v.Reason, Err: err}
 		}
 		return nil, err
 	}
 	if _, err := parseAuthURL(s.AuthURL); err != nil {
-		return nil, &ConfigError{Field: "auth_url", Reason: err.(*ValidationError).Reason, Err: err}
+		return nil, &ConfigError{Source: source, Field: "auth_url", Reason: err.(*ValidationError).Reason, Err: err}
 	}
 	return k, nil
 }
@@ -53,6 +53,7 @@ func keystoneOf(s Settings, env map[string]string, log *slog.Logger) (*Keystone,
 func configField(field string) string {
 	r := strings.NewReplacer(
 		"Credentials.UserDomain", "auth.user_domain_name/user_domain_id",
+		"Credentials.UserID", "auth.user_id/username",
 		"Credentials.Password", "auth.password",
 		"Credentials.Secret", "auth.application_credential_secret",
 		"Credentials.Passcode", "auth.passcode",
@@ -147,4 +148,12 @@ func firstSet(values ...string) string {
 		}
 	}
 	return ""
+}
+
+// withSource names the source of a *ConfigError that has none.
+func withSource(err error, source string) error {
+	if ce, ok := err.(*ConfigError); ok && ce.Source == "" {
+		ce.Source = source
+	}
+	return err
 }

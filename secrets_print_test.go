@@ -20,7 +20,7 @@ import (
 // limitation the package documentation states; those are not tested.
 func TestSecretsHiddenHoweverPrinted(t *testing.T) {
 	secrets := []string{"pw-secret-1", "654321", "receipt-secret-1", "hunter2", "tok-secret-1", "ac-secret-1",
-		"cleura-pw-1", "verif-secret-1", "cleura-tok-1"}
+		"cleura-pw-1", "verif-secret-1", "cleura-tok-1", "cfg-pw-1", "cfg-ac-1", "cfg-tok-1", "cfg-pass-1", "PRIVATE-KEY-BODY"}
 	mf := MultiFactor{Password{UserID: "u", Password: "pw-secret-1"}, TOTP{UserID: "u", Passcode: "654321"}}
 	k := Keystone{AuthURL: "https://bob:hunter2@h/v3", Credentials: mf, Receipt: "receipt-secret-1"}
 	tok := Token{ID: "tok-secret-1", ExpiresAt: time.Now().Add(time.Hour)}
@@ -29,6 +29,9 @@ func TestSecretsHiddenHoweverPrinted(t *testing.T) {
 	cl := Cleura{BaseURL: "https://carla:hunter2@rest.cleura.test", Login: "carla", Password: "cleura-pw-1"}
 	ch := TwoFactorChallenge{Login: "carla", Method: "sms", Verification: "verif-secret-1"}
 	ctok := Token{ID: "cleura-tok-1", User: User{Name: "carla"}, kind: cleuraTokens}
+	st := Settings{AuthURL: "https://bob:hunter2@k.test/v3", Password: "cfg-pw-1", ApplicationCredentialSecret: "cfg-ac-1", Token: "cfg-tok-1",
+		Passcode: "cfg-pass-1", Key: "-----BEGIN PRIVATE KEY-----\nPRIVATE-KEY-BODY\n-----END PRIVATE KEY-----"}
+	cfg := Config{Cloud: "c", Keystone: &Keystone{AuthURL: st.AuthURL, Credentials: Password{UserID: "u", Password: "cfg-pw-1"}}, Settings: st}
 	type config struct {
 		K    Keystone
 		PK   *Keystone
@@ -50,6 +53,7 @@ func TestSecretsHiddenHoweverPrinted(t *testing.T) {
 		Map: map[string]any{"k": k, "mfa": mfa}}
 	values := map[string]any{"config": c, "*config": &c, "Keystone": k, "*Keystone": &k, "MultiFactor": mf,
 		"*MultiFactor": &mf, "MFARequiredError": mfa, "*MFARequiredError": &mfa, "[]Keystone": []Keystone{k},
+		"Settings": st, "*Settings": &st, "Config": cfg, "*Config": &cfg,
 		"Cleura": cl, "*Cleura": &cl, "TwoFactorChallenge": ch, "*TwoFactorChallenge": &ch, "[]TwoFactorChallenge": []TwoFactorChallenge{ch}}
 	check := func(t *testing.T, what, out string) {
 		t.Helper()
