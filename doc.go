@@ -54,6 +54,15 @@
 // out, and their Temporary methods agree with what [RetryPolicy] retries. A
 // 401 whose re-authentication failed is a [*ReauthError] carrying both.
 //
+// # Configuration
+//
+// [LoadConfig] turns a clouds.yaml entry, an OpenRC environment (the OS_*
+// variables) or a provider's explicit [Settings] into a [Config] whose
+// Keystone is ready to authenticate, resolved as openstacksdk resolves
+// them; [Config.NewSession] returns a Session whose Client uses the
+// configured CA, client certificate and verification. Mistakes are
+// [*ConfigError]s naming the file, the cloud and the field.
+//
 // # Refresh and retries
 //
 // A [Session] caches the token of any [Authenticator] and renews it before it
