@@ -28,14 +28,15 @@ alive() { local s; s=$(sed -n 's/^.*) \(.\).*$/\1/p' "/proc/$1/stat" 2>/dev/null
 # listening PORT: anything accepts TCP connections on 127.0.0.1:PORT (HTTP or not;
 # a plain curl would hang forever on a listener that never answers)
 listening() { timeout 3 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
-for c in keystone-manage uwsgi-core curl jq sqlite3; do
-  command -v "$c" >/dev/null || die "'$c' not found: run install.sh first"
-done
+# Arguments first, then tools: a bad argument is reported on any machine.
 [[ "$PORT$EXPIRATION$WORKERS$HASH_ROUNDS" =~ ^[0-9]+$ ]] || die "numeric env vars expected"
 [ "$PORT" -ge 1 ] && [ "$PORT" -le 65535 ] || die "KEYSTONE_PORT=$PORT is not a TCP port"
 if [ -n "$PARENT_PID" ]; then
   [[ "$PARENT_PID" =~ ^[0-9]+$ ]] && alive "$PARENT_PID" || die "KEYSTONE_PARENT_PID=$PARENT_PID is not a running process"
 fi
+for c in keystone-manage uwsgi-core curl jq sqlite3; do
+  command -v "$c" >/dev/null || die "'$c' not found: run install.sh first"
+done
 
 # --- fresh state dir (only ever wipe a dir that up.sh created) -------------------
 if [ -f "$DIR/keystone.pid" ] && alive "$(cat "$DIR/keystone.pid")"; then
