@@ -543,3 +543,27 @@ func TestExpiresAtZeroTimeIsMalformed(t *testing.T) {
 	assert.True(t, tok.ExpiresAt.IsZero(), "null: never expires")
 	assert.True(t, strings.Contains(tok.String(), "expires never"))
 }
+
+// TestIdentityCallReauthFailureIsTyped: item 8 for identity calls. When
+// Keystone rejects the Session's token and getting a new one fails, the
+// error is a *ReauthError carrying the rejection's status and the
+// authentication's error, as the Transport's is.
+func TestIdentityCallReauthFailureIsTyped(t *testing.T) {
+	m := newKSMock(t)
+	m.respond("GET", mockBase+"/v3/auth/projects", jsonResponder(401, `{"error":{"code":401,"message":"The request you have made requires authentication."}}`))
+	a := newStubAuth(time.Hour)
+	a.okCalls = 1
+	a.failing.Store(true)
+	s := NewSession(a, &SessionOptions{Logger: testLogger()})
+	mustToken(t, s)
+	_, err := m.keystone(nil, nil).Projects(context.Background(), s)
+	recordErr(err)
+	var re *ReauthError
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, http.StatusUnauthorized, re.StatusCode)
+	assert.Equal(t, http.MethodGet, re.Method)
+	assert.Equal(t, mockBase+"/v3/auth/projects", re.URL)
+	assert.ErrorIs(t, err, ErrUnauthorized)
+	assert.ErrorIs(t, err, errStubAuth)
+	assert.Equal(t, 1, m.calls(), "not sent again without a token")
+}

@@ -410,3 +410,34 @@ func TestOptionDefaultsAreNilSafe(t *testing.T) {
 	assert.Equal(t, time.Second, p.maxRetryAfter())
 	assert.Less(t, p.backoff(5), 2*time.Millisecond)
 }
+
+// TestSessionNamedStates: item 12's state machine. An entry's token is
+// missing, fresh, due for refresh or expired, decided in one place.
+func TestSessionNamedStates(t *testing.T) {
+	now := time.Now()
+	tok := &Token{ID: "state-tok", ExpiresAt: now.Add(time.Hour)}
+	e := &entry{tok: tok, refreshAt: now.Add(50 * time.Minute)}
+	never := &entry{tok: &Token{ID: "never"}}
+	for _, tc := range []struct {
+		name string
+		e    *entry
+		at   time.Time
+		want tokenState
+	}{
+		{"no entry", nil, now, missing},
+		{"invalidated", &entry{rejections: 1}, now, missing},
+		{"before the window", e, now, fresh},
+		{"at the window", e, now.Add(50 * time.Minute), refreshDue},
+		{"inside the window", e, now.Add(59 * time.Minute), refreshDue},
+		{"at the expiry", e, now.Add(time.Hour), expired},
+		{"after the expiry", e, now.Add(2 * time.Hour), expired},
+		{"never expires", never, now.Add(1000 * time.Hour), fresh},
+	} {
+		assert.Equal(t, tc.want, tc.e.state(tc.at), tc.name)
+	}
+	for st, usable := range map[tokenState]bool{missing: false, expired: false, refreshDue: true, fresh: true} {
+		assert.Equal(t, usable, st.usable(), "state %d", st)
+	}
+	assert.Equal(t, tok.ExpiresAt, e.withRefreshAt(now.Add(2*time.Hour), 1).refreshAt, "a refresh time is never after the expiry")
+	assert.Equal(t, now.Add(55*time.Minute), e.withRefreshAt(now.Add(55*time.Minute), 1).refreshAt)
+}
