@@ -1,6 +1,7 @@
 package ksauth
 
 import (
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
@@ -30,6 +31,38 @@ type ConfigOptions struct {
 	Logger *slog.Logger
 }
 
+// configOptionsView is what fmt, slog and encoding/json show of
+// ConfigOptions.
+type configOptionsView struct {
+	Cloud, Region string
+	Env           []string
+	Dir           string
+	Settings      Settings
+}
+
+// view masks every Env value: Env may be a whole environment, secrets and
+// all (OS_PASSWORD, a proxy URL's password, other programs' keys).
+func (o ConfigOptions) view() configOptionsView {
+	var env []string
+	for _, kv := range o.Env {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			kv = k + "=" + mask(v)
+		}
+		env = append(env, kv)
+	}
+	return configOptionsView{o.Cloud, o.Region, env, o.Dir, o.Settings}
+}
+
+// Format prints the options with every Env value and the Settings' secrets
+// masked, for every verb.
+func (o ConfigOptions) Format(f fmt.State, verb rune) { formatRedacted(f, verb, o.view()) }
+
+// LogValue shows the options in slog records as Format does.
+func (o ConfigOptions) LogValue() slog.Value { return redactedLogValue(o) }
+
+// MarshalJSON encodes the options as Format shows them.
+func (o ConfigOptions) MarshalJSON() ([]byte, error) { return json.Marshal(o.view()) }
+
 // Config is a resolved configuration, ready to authenticate.
 type Config struct {
 	Cloud     string // the cloud used ("" when from OS_* variables or Settings only)
@@ -38,6 +71,21 @@ type Config struct {
 	Keystone  *Keystone // ready to Authenticate: AuthURL, Credentials, Scope, HTTPClient with the TLS settings
 	Settings  Settings  // the merged values, for inspection (secrets masked when printed)
 }
+
+// configView is what fmt, slog and encoding/json show of a Config: the
+// same fields, each masking its own secrets.
+type configView Config
+
+// Format prints the configuration with its secrets masked, for every verb.
+// Without it, %s of a *Config nested in a struct would dump the Settings
+// unmasked (fmt's bad-verb output calls no method).
+func (c Config) Format(f fmt.State, verb rune) { formatRedacted(f, verb, configView(c)) }
+
+// LogValue shows the configuration in slog records as Format does.
+func (c Config) LogValue() slog.Value { return redactedLogValue(c) }
+
+// MarshalJSON encodes the configuration as Format shows it.
+func (c Config) MarshalJSON() ([]byte, error) { return json.Marshal(configView(c)) }
 
 // NewSession returns a Session over c.Keystone whose Client sends through
 // the same TLS settings.

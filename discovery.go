@@ -23,8 +23,9 @@ import (
 const (
 	// discoveryTimeout bounds one shared discovery.
 	discoveryTimeout = time.Minute
-	// unreachableRetry is how long an unreachable server's failed discovery
-	// is remembered before the next caller tries again.
+	// unreachableRetry is how long a discovery that failed for a passing
+	// reason (unreachable, 429, 5xx) is remembered before the next caller
+	// tries again.
 	unreachableRetry = 5 * time.Second
 	// maxDiscoveries bounds the cache.
 	maxDiscoveries = 256
@@ -116,8 +117,9 @@ func evictDiscoveries() {
 }
 
 // run discovers, detached from the caller that started it and bounded by
-// discoveryTimeout. A server that could not be reached is asked again after
-// unreachableRetry; any other failure means the fallback for good.
+// discoveryTimeout. A server that could not be reached, or answered 429 or
+// 5xx, is asked again after unreachableRetry; any other failure means the
+// fallback for good.
 func (f *discoveryFlight) run(ctx context.Context, c caller, base *url.URL) {
 	defer close(f.done)
 	defer f.finished.Store(true)
@@ -129,11 +131,21 @@ func (f *discoveryFlight) run(ctx context.Context, c caller, base *url.URL) {
 		return
 	}
 	f.endpoint = base.JoinPath("v3")
-	var unreachable *RequestSendError
-	if errors.As(f.err, &unreachable) || isContextErr(f.err) {
+	if passing(f.err) {
 		f.retryAt = time.Now().Add(unreachableRetry)
 	}
 	debug(ctx, c.log, "ksauth: version discovery failed; trying /v3", slog.String("error", f.err.Error()))
+}
+
+// passing reports a discovery failure that may go away: nothing answered,
+// or the server said it could not serve the request yet (429, 5xx).
+func passing(err error) bool {
+	var unreachable *RequestSendError
+	var he *HTTPError
+	if errors.As(err, &he) {
+		return he.StatusCode == http.StatusTooManyRequests || he.StatusCode >= 500
+	}
+	return errors.As(err, &unreachable) || isContextErr(err)
 }
 
 // IdentityURL returns the v3 identity endpoint AuthURL leads to, e.g.

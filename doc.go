@@ -151,7 +151,10 @@
 // secrets and of anything shaped like a Keystone token, and cut short. One
 // case is out of any library's reach: fmt prints a value held in an
 // unexported field of your struct without calling its methods, so keep
-// credentials in exported fields or out of printed structs.
+// credentials in exported fields or out of printed structs. Likewise %s and
+// %q of a struct with a field pointing to another of your structs: fmt
+// reports a bad verb for that pointer and dumps what it points to, calling
+// no method inside; print such structs with %v or %+v.
 //
 // Plain http:// is refused ([ErrInsecureTransport]) except to a loopback
 // address, unless AllowInsecureHTTP is set. TLS verification is never turned

@@ -108,24 +108,37 @@ func newJSONRequest(ctx context.Context, method string, u *url.URL, header http.
 // readLimited reads a body of at most maxBodySize bytes: never more than
 // that plus one byte, whatever the server sends, and never past ctx (the
 // body is closed when ctx ends, which ends a read stuck on a stalled
-// server). The buffer is sized from Content-Length when the server sent one.
+// server). A body whose length the server announced is read into one buffer
+// of that size plus one byte, room to see the end without growing
+// (bytes.Buffer.ReadFrom would grow it anyway: it wants 512 bytes free
+// before each read); otherwise the buffer doubles from 512 bytes.
 func readLimited(ctx context.Context, resp *http.Response) ([]byte, error) {
 	stop := context.AfterFunc(ctx, func() { _ = resp.Body.Close() })
 	defer stop()
-	var buf bytes.Buffer
-	if n := resp.ContentLength; n > 0 && n <= maxBodySize {
-		buf.Grow(int(n) + 1) // +1: room for ReadFrom's EOF probe without growing
+	size := 512
+	if n := resp.ContentLength; n >= 0 && n <= maxBodySize {
+		size = int(n) + 1
 	}
-	_, err := buf.ReadFrom(io.LimitReader(resp.Body, maxBodySize+1))
-	switch {
-	case err != nil && ctx.Err() != nil:
-		return nil, ctx.Err()
-	case err != nil:
-		return nil, err
-	case buf.Len() > maxBodySize:
-		return nil, fmt.Errorf("body larger than %d bytes", maxBodySize)
+	buf := make([]byte, 0, size)
+	for {
+		if len(buf) == cap(buf) {
+			grown := make([]byte, len(buf), min(2*cap(buf), maxBodySize+1))
+			copy(grown, buf)
+			buf = grown
+		}
+		n, err := resp.Body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		switch {
+		case len(buf) > maxBodySize:
+			return nil, fmt.Errorf("body larger than %d bytes", maxBodySize)
+		case err == io.EOF:
+			return buf, nil
+		case err != nil && ctx.Err() != nil:
+			return nil, ctx.Err()
+		case err != nil:
+			return nil, err
+		}
 	}
-	return buf.Bytes(), nil
 }
 
 // decode unmarshals the JSON body into v; any failure is a *MalformedResponseError.

@@ -108,7 +108,8 @@ func (k *Keystone) subjectCall(ctx context.Context, method string, src TokenSour
 
 // sendToken sends a request to u with src's token as X-Auth-Token. A 401
 // invalidates the token (if src can) and the request is sent once more with
-// the renewed one. secrets are redacted from whatever the server echoes.
+// the renewed one; a failure to renew it is a *ReauthError. secrets are
+// redacted from whatever the server echoes.
 func (k *Keystone) sendToken(ctx context.Context, method string, src TokenSource, u *url.URL, header http.Header, secrets ...string) (*exchange, error) {
 	if src == nil || isNilPointer(src) {
 		return nil, invalid("src", "nil TokenSource")
@@ -118,6 +119,8 @@ func (k *Keystone) sendToken(ctx context.Context, method string, src TokenSource
 	for attempt := 1; attempt <= 2; attempt++ {
 		tok, err := src.Token(ctx)
 		switch {
+		case err != nil && sent != nil: // the renewal after a 401 failed
+			return nil, &ReauthError{Method: method, URL: safeURL(u), StatusCode: ex.status, Err: err}
 		case err != nil:
 			return nil, err
 		case !tok.Valid(time.Now()):
