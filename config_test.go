@@ -234,6 +234,35 @@ func TestConfigAuthTypes(t *testing.T) {
 		assert.Equal(t, ProjectScope{Name: "demo", Domain: Domain{Name: "ops"}}, c.Keystone.Scope)
 		assert.Equal(t, Domain{Name: "ops"}, c.Keystone.Credentials.(Password).UserDomain)
 	})
+	// As openstacksdk and keystoneauth1's generic plugins fill the domains
+	// (found by the oracle, testdata/config/cases/*domain*).
+	t.Run("default domain ID and name", func(t *testing.T) {
+		user := append(base, "OS_USERNAME=alice", "OS_PASSWORD=secret-pw", "OS_PROJECT_NAME=demo")
+		for _, tc := range []struct {
+			env         []string
+			user, scope Domain
+		}{
+			{[]string{"OS_DEFAULT_DOMAIN_ID=d1"}, Domain{ID: "d1"}, Domain{ID: "d1"}},
+			{[]string{"OS_DEFAULT_DOMAIN_NAME=Shared", "OS_USER_DOMAIN_NAME=Users"}, Domain{Name: "Users"}, Domain{Name: "Shared"}},
+			{[]string{"OS_DEFAULT_DOMAIN_ID=d1", "OS_USER_DOMAIN_NAME=Users"}, Domain{ID: "d1"}, Domain{ID: "d1"}},
+			{[]string{"OS_DOMAIN_ID=d2", "OS_USER_DOMAIN_NAME=Users", "OS_DEFAULT_DOMAIN_ID=d1"}, Domain{ID: "d2"}, Domain{ID: "d2"}},
+			{[]string{"OS_DEFAULT_DOMAIN_ID=d1", "OS_DEFAULT_DOMAIN=d0"}, Domain{ID: "d1"}, Domain{ID: "d1"}},
+		} {
+			c, err := loadIn(t, nil, ConfigOptions{}, append(user, tc.env...)...)
+			require.NoError(t, err, tc.env)
+			assert.Equal(t, tc.user, c.Keystone.Credentials.(Password).UserDomain, tc.env)
+			assert.Equal(t, ProjectScope{Name: "demo", Domain: tc.scope}, c.Keystone.Scope, tc.env)
+		}
+		c, err := loadIn(t, map[string]string{"clouds.yaml": "clouds:\n  a:\n    auth: {auth_url: 'https://k.test/v3', username: alice, password: secret-pw, project_name: demo, default_domain_name: Shared}\n"}, ConfigOptions{})
+		require.NoError(t, err)
+		assert.Equal(t, Domain{Name: "Shared"}, c.Keystone.Credentials.(Password).UserDomain, "auth.default_domain_name")
+		assert.Equal(t, "Shared", c.Settings.DefaultDomainName)
+	})
+	t.Run("trust before system, as keystoneauth1 orders them", func(t *testing.T) {
+		c, err := loadIn(t, nil, ConfigOptions{}, append(base, "OS_USER_ID=u", "OS_PASSWORD=secret-pw", "OS_TRUST_ID=t1", "OS_SYSTEM_SCOPE=all")...)
+		require.NoError(t, err)
+		assert.Equal(t, TrustScope{ID: "t1"}, c.Keystone.Scope)
+	})
 }
 
 // TestConfigBadInput: every kind of bad configuration is a *ConfigError
