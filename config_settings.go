@@ -146,7 +146,8 @@ var settingKeys = []settingKey{
 }
 
 // legacyAuthKeys are older clouds.yaml spellings of auth keys.
-var legacyAuthKeys = map[string]string{"tenant_name": "project_name", "tenant_id": "project_id", "default_domain": "default_domain_id"}
+var legacyAuthKeys = map[string]string{"tenant_name": "project_name", "tenant_id": "project_id",
+	"default_domain": "default_domain_id", "auth_token": "token"}
 
 // fromEnv reads the OS_* variables. auth reports whether any of them is an
 // auth setting (openstacksdk then treats them as a cloud of their own).

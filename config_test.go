@@ -387,3 +387,30 @@ func TestUseProxy(t *testing.T) {
 	require.NoError(t, err)
 	assert.Nil(t, u)
 }
+
+// TestConfigEntrySpellings: the spellings openstacksdk accepts in a cloud
+// entry (found by the oracle): dashed keys, auth keys at the top level
+// (auth: wins), auth_token.
+func TestConfigEntrySpellings(t *testing.T) {
+	c, err := loadIn(t, map[string]string{"clouds.yaml": `
+clouds:
+  a:
+    region-name: R1
+    username: alice
+    password: top-secret-pw
+    project_id: p-top
+    domain_name: Dom
+    auth:
+      auth-url: https://k.test/v3
+      password: secret-pw
+`}, ConfigOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, "https://k.test/v3", c.Keystone.AuthURL)
+	assert.Equal(t, "R1", c.Region)
+	assert.Equal(t, Password{Username: "alice", UserDomain: Domain{Name: "Dom"}, Password: "secret-pw"}, c.Keystone.Credentials)
+	assert.Equal(t, ProjectScope{ID: "p-top"}, c.Keystone.Scope)
+
+	c, err = loadIn(t, map[string]string{"clouds.yaml": "clouds:\n  a:\n    auth_type: v3token\n    auth: {auth_url: 'https://k.test/v3', auth_token: secret-tok}\n"}, ConfigOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, TokenExchange{Token: "secret-tok"}, c.Keystone.Credentials)
+}
