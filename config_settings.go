@@ -51,7 +51,7 @@ type Settings struct {
 	Passcode    string   // auth.passcode, OS_PASSCODE: a TOTP code; a secret
 	AuthMethods []string // auth_methods, OS_AUTH_METHODS (comma-separated): the methods of v3multifactor
 
-	Region             string // region_name, OS_REGION_NAME
+	Region             string // region_name, OS_REGION_NAME; as a setting, it chooses among the cloud's regions: like ConfigOptions.Region
 	Interface          string // interface, OS_INTERFACE (OS_ENDPOINT_TYPE): public, internal or admin
 	IdentityAPIVersion string // identity_api_version, OS_IDENTITY_API_VERSION: only 3 is supported
 

@@ -414,3 +414,36 @@ clouds:
 	require.NoError(t, err)
 	assert.Equal(t, TokenExchange{Token: "secret-tok"}, c.Keystone.Credentials)
 }
+
+// TestConfigSettingsRegion: a region in the settings chooses the cloud's
+// region as ConfigOptions.Region does (its values, {region_name}, the
+// check), as openstacksdk's get_one(region_name=) does (found by the
+// oracle); an auth_url in the settings is templated too.
+func TestConfigSettingsRegion(t *testing.T) {
+	files := map[string]string{"clouds.yaml": `
+clouds:
+  r:
+    auth: {auth_url: 'https://{region_name}.k.test/v3', user_id: u, password: secret-pw, project_id: p}
+    regions:
+      - one
+      - name: two
+        values:
+          interface: internal
+`}
+	c, err := loadIn(t, files, ConfigOptions{Settings: Settings{Region: "two"}})
+	require.NoError(t, err)
+	assert.Equal(t, "https://two.k.test/v3", c.Keystone.AuthURL)
+	assert.Equal(t, "internal", c.Interface)
+	assert.Equal(t, "two", c.Region)
+
+	c, err = loadIn(t, files, ConfigOptions{Region: "one", Settings: Settings{Region: "two"}})
+	require.NoError(t, err)
+	assert.Equal(t, "https://one.k.test/v3", c.Keystone.AuthURL, "ConfigOptions.Region wins")
+
+	_, err = loadIn(t, files, ConfigOptions{Settings: Settings{Region: "three"}})
+	assert.ErrorContains(t, err, `region "three" is not one of this cloud's regions (one, two)`)
+
+	c, err = loadIn(t, nil, ConfigOptions{Region: "r2", Settings: Settings{AuthURL: "https://{region_name}.k.test/v3", UserID: "u", Password: "secret-pw"}})
+	require.NoError(t, err)
+	assert.Equal(t, "https://r2.k.test/v3", c.Keystone.AuthURL)
+}
