@@ -405,7 +405,9 @@ func stringList(top, auth any, source string) ([]string, error) {
 	return nil, &ConfigError{Source: source, Field: "auth_methods", Reason: "not a list of names"}
 }
 
-// insecureOf reads verify: (inverted) and insecure:.
+// insecureOf reads verify: and insecure:. Verification is off when either
+// turns it off (verify: false or insecure: true), as openstacksdk has it;
+// nil when neither is set.
 func insecureOf(entry map[string]any, source string) (*bool, error) {
 	var out *bool
 	for _, key := range []string{"verify", "insecure"} {
@@ -423,7 +425,9 @@ func insecureOf(entry map[string]any, source string) (*bool, error) {
 		if key == "verify" {
 			b = !b
 		}
-		out = &b
+		if out == nil || b {
+			out = &b
+		}
 	}
 	return out, nil
 }

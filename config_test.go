@@ -447,3 +447,19 @@ clouds:
 	require.NoError(t, err)
 	assert.Equal(t, "https://r2.k.test/v3", c.Keystone.AuthURL)
 }
+
+// TestConfigVerifyOrInsecure: either key turns verification off, whatever
+// the other says, as in openstacksdk (found by the oracle).
+func TestConfigVerifyOrInsecure(t *testing.T) {
+	for keys, want := range map[string]bool{
+		"verify: false, insecure: false": true, "insecure: false, verify: false": true,
+		"verify: true, insecure: true": true, "verify: true, insecure: false": false,
+		"verify: false": true, "insecure: false": false,
+	} {
+		c, err := loadIn(t, map[string]string{"clouds.yaml": "clouds:\n  a: {" + keys + ", auth: {auth_url: 'https://k.test/v3', user_id: u, password: secret-pw}}\n"}, ConfigOptions{})
+		require.NoError(t, err, keys)
+		require.NotNil(t, c.Settings.Insecure, keys)
+		assert.Equal(t, want, *c.Settings.Insecure, keys)
+		assert.Equal(t, want, c.Keystone.HTTPClient.Transport.(*http.Transport).TLSClientConfig.InsecureSkipVerify, keys)
+	}
+}
