@@ -247,12 +247,12 @@ var vendorProfiles = map[string]func() map[string]any{
 	"cleura":    cityCloudProfile, // City Cloud's new name
 }
 
-// cityCloudProfile is City Cloud / Cleura Public Cloud (openstacksdk's
-// vendors/citycloud.json).
+// cityCloudProfile is City Cloud / Cleura Public Cloud: openstacksdk
+// 0.101's vendors/citycloud.json (the oracle checks it).
 func cityCloudProfile() map[string]any {
 	return map[string]any{
 		"auth":                      map[string]any{"auth_url": "https://{region_name}.citycloud.com:5000/v3/"},
-		"regions":                   []any{"Buf1", "La1", "Fra1", "Lon1", "Sto2", "Kna1", "Tky1"},
+		"regions":                   []any{"Buf1", "Fra1", "Lon1", "Sto2", "Kna1", "dx1", "tky1"},
 		"requires_floating_ip":      true,
 		"block_storage_api_version": "1",
 		"identity_api_version":      "3",

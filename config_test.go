@@ -172,6 +172,10 @@ func TestConfigFilesMerge(t *testing.T) {
 		ConfigOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, "https://Sto2.citycloud.com:5000/v3/", c.Keystone.AuthURL, "built-in profile, clouds.json")
+
+	c, err = loadIn(t, map[string]string{"clouds.yaml": "clouds:\n  cc:\n    profile: citycloud\n    auth: {user_id: u, password: secret-pw}\n"}, ConfigOptions{Region: "dx1"})
+	require.NoError(t, err, "openstacksdk 0.101's citycloud regions")
+	assert.Equal(t, "https://dx1.citycloud.com:5000/v3/", c.Keystone.AuthURL)
 }
 
 func TestConfigRegionValues(t *testing.T) {
