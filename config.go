@@ -15,7 +15,9 @@ type ConfigOptions struct {
 	// variables when they hold auth settings (openstacksdk's "envvars"
 	// cloud); else the only cloud defined.
 	Cloud string
-	// Region overrides region_name / OS_REGION_NAME.
+	// Region overrides region_name / OS_REGION_NAME (and Settings.Region).
+	// For a cloud with regions: it must be one of them, and brings its
+	// values, as Settings.Region does.
 	Region string
 	// Env holds "KEY=value" pairs read instead of os.Environ() for every
 	// variable (OS_*, HOME, XDG_CONFIG_HOME, OS_CLIENT_CONFIG_FILE,
@@ -150,6 +152,9 @@ func LoadConfig(opts *ConfigOptions) (*Config, error) {
 	if opts.Region != "" {
 		s.Region = opts.Region
 	}
+	if opts.Settings.AuthURL != "" { // templated as a cloud entry's is; an OS_AUTH_URL is not (as in openstacksdk)
+		s.AuthURL = strings.ReplaceAll(s.AuthURL, "{region_name}", s.Region)
+	}
 	c := &Config{Cloud: cloud, Region: s.Region, Interface: interfaceOf(s.Interface), Settings: s}
 	if c.Keystone, err = keystoneOf(s, describeSource(cloud), env, opts.Logger); err != nil {
 		return nil, err
@@ -214,6 +219,6 @@ func selectCloud(opts *ConfigOptions, env map[string]string) (string, Settings, 
 		return "", Settings{}, &ConfigError{Source: clouds.source, Reason: fmt.Sprintf(
 			"%d clouds are defined (%s): name one (ConfigOptions.Cloud or OS_CLOUD)", len(clouds.entries), strings.Join(cloudNames(clouds.entries), ", "))}
 	}
-	s, err := clouds.settings(name, public, opts.Region)
+	s, err := clouds.settings(name, public, firstSet(opts.Region, opts.Settings.Region))
 	return name, s, err
 }

@@ -133,6 +133,7 @@ func (c *cloudSet) settings(name string, public *configFile, region string) (Set
 	if !ok {
 		return Settings{}, &ConfigError{Source: source, Reason: "not a mapping"}
 	}
+	entry = normalizeKeys(entry)
 	entry, err := withProfile(entry, public, source)
 	if err != nil {
 		return Settings{}, err
@@ -179,6 +180,35 @@ func section(m map[string]any, key, source string) (map[string]any, error) {
 	return s, nil
 }
 
+// normalizeKeys returns m with dashes in its keys (project-name) turned
+// into underscores, in nested mappings and lists too, as openstacksdk
+// does; a key spelled with underscores wins over its dashed twin.
+func normalizeKeys(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		nk := strings.ReplaceAll(k, "-", "_")
+		if _, twin := m[nk]; twin && nk != k {
+			continue
+		}
+		out[nk] = normalizeValue(v)
+	}
+	return out
+}
+
+func normalizeValue(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		return normalizeKeys(v)
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = normalizeValue(e)
+		}
+		return out
+	}
+	return v
+}
+
 // cloudNames lists the clouds defined, sorted.
 func cloudNames(clouds map[string]any) []string {
 	names := slices.Collect(maps.Keys(clouds))
@@ -202,7 +232,7 @@ func withProfile(entry map[string]any, public *configFile, source string) (map[s
 			return nil, err
 		}
 		if p, ok := clouds[name].(map[string]any); ok {
-			return deepMerge(p, entry), nil
+			return deepMerge(normalizeKeys(p), entry), nil
 		}
 	}
 	if p, ok := vendorProfiles[name]; ok {
@@ -217,12 +247,12 @@ var vendorProfiles = map[string]func() map[string]any{
 	"cleura":    cityCloudProfile, // City Cloud's new name
 }
 
-// cityCloudProfile is City Cloud / Cleura Public Cloud (openstacksdk's
-// vendors/citycloud.json).
+// cityCloudProfile is City Cloud / Cleura Public Cloud: openstacksdk
+// 0.101's vendors/citycloud.json (the oracle checks it).
 func cityCloudProfile() map[string]any {
 	return map[string]any{
 		"auth":                      map[string]any{"auth_url": "https://{region_name}.citycloud.com:5000/v3/"},
-		"regions":                   []any{"Buf1", "La1", "Fra1", "Lon1", "Sto2", "Kna1", "Tky1"},
+		"regions":                   []any{"Buf1", "Fra1", "Lon1", "Sto2", "Kna1", "dx1", "tky1"},
 		"requires_floating_ip":      true,
 		"block_storage_api_version": "1",
 		"identity_api_version":      "3",
@@ -292,30 +322,33 @@ func regionList(entry map[string]any, source string) ([]configRegion, error) {
 	return out, nil
 }
 
-// entrySettings reads a cloud entry into Settings.
+// entrySettings reads a cloud entry into Settings. An auth key may also
+// be at the top level of the entry (as openstacksdk allows); under auth:
+// it wins.
 func entrySettings(entry map[string]any, source string) (Settings, error) {
 	var s Settings
 	auth, err := section(entry, "auth", source)
 	if err != nil {
 		return s, err
 	}
-	for legacy, key := range legacyAuthKeys {
-		if v, ok := auth[legacy]; ok {
-			if _, set := auth[key]; !set {
-				auth[key] = v
+	auth, top := maps.Clone(auth), maps.Clone(entry)
+	for _, m := range []map[string]any{auth, top} {
+		for legacy, key := range legacyAuthKeys {
+			if v, ok := m[legacy]; ok && m[key] == nil {
+				m[key] = v
 			}
 		}
 	}
 	for _, k := range settingKeys {
-		from, field := entry, k.key
-		if k.auth {
-			from, field = auth, "auth."+k.key
+		v, field := top[k.key], k.key
+		if a, ok := auth[k.key]; k.auth && (ok && a != nil || v == nil) {
+			v, field = a, "auth."+k.key
 		}
-		v, err := scalar(from[k.key], field, source)
+		text, err := scalar(v, field, source)
 		if err != nil {
 			return s, err
 		}
-		*k.field(&s) = v
+		*k.field(&s) = text
 	}
 	if s.AuthMethods, err = stringList(entry["auth_methods"], auth["auth_methods"], source); err != nil {
 		return s, err
@@ -372,7 +405,9 @@ func stringList(top, auth any, source string) ([]string, error) {
 	return nil, &ConfigError{Source: source, Field: "auth_methods", Reason: "not a list of names"}
 }
 
-// insecureOf reads verify: (inverted) and insecure:.
+// insecureOf reads verify: and insecure:. Verification is off when either
+// turns it off (verify: false or insecure: true), as openstacksdk has it;
+// nil when neither is set.
 func insecureOf(entry map[string]any, source string) (*bool, error) {
 	var out *bool
 	for _, key := range []string{"verify", "insecure"} {
@@ -390,7 +425,9 @@ func insecureOf(entry map[string]any, source string) (*bool, error) {
 		if key == "verify" {
 			b = !b
 		}
-		out = &b
+		if out == nil || b {
+			out = &b
+		}
 	}
 	return out, nil
 }

@@ -96,13 +96,7 @@ func credentialOf(s Settings) (Credential, error) {
 
 // methodCredential is the credential of one auth method.
 func methodCredential(s Settings, method string) (Credential, error) {
-	user := Domain{ID: s.UserDomainID, Name: s.UserDomainName}
-	if user.isZero() {
-		user = Domain{ID: firstSet(s.DomainID, s.DefaultDomain), Name: s.DomainName}
-		if s.ProjectName == "" && s.ProjectID == "" && (s.DomainID != "" || s.DomainName != "") {
-			user = Domain{ID: s.DefaultDomain} // the domain is the scope, not the user's
-		}
-	}
+	user := userDomain(s)
 	switch method {
 	case "", "password", "v3password":
 		return Password{UserID: s.UserID, Username: s.Username, UserDomain: user, Password: s.Password}, nil
@@ -118,25 +112,52 @@ func methodCredential(s Settings, method string) (Credential, error) {
 		"%q is not supported (password, v3applicationcredential, token, v3totp and v3multifactor are)", method)}
 }
 
-// scopeOf returns the scope the settings ask for: a project (by ID, or by
-// name in its domain), else a domain, else the system, else a trust; nil
-// for none.
+// The domains, as openstacksdk and keystoneauth1 fill them in: in a
+// project-scoped login, domain_id and domain_name stand for the user's and
+// the project's domain ID and name where those are not set, then
+// default_domain_id and default_domain_name do (keystoneauth1's generic
+// plugins). ID and name are filled each on its own, and the ID is what is
+// sent when both end up set: a user_domain_name beside a domain_id is sent
+// as the domain_id, exactly as openstacksdk sends it.
+
+// projectScoped reports a project-scoped login (domain_* are then the
+// user's and project's domain, not a domain scope).
+func projectScoped(s Settings) bool { return s.ProjectID != "" || s.ProjectName != "" }
+
+// userDomain is the user's domain.
+func userDomain(s Settings) Domain {
+	d := Domain{ID: s.UserDomainID, Name: s.UserDomainName}
+	if projectScoped(s) {
+		d = Domain{ID: firstSet(d.ID, s.DomainID), Name: firstSet(d.Name, s.DomainName)}
+	}
+	return Domain{ID: firstSet(d.ID, s.DefaultDomain), Name: firstSet(d.Name, s.DefaultDomainName)}.normal()
+}
+
+// normal keeps what is sent of a domain: the ID when set, else the name.
+func (d Domain) normal() Domain {
+	if d.ID != "" {
+		return Domain{ID: d.ID}
+	}
+	return d
+}
+
+// scopeOf returns the scope the settings ask for, in keystoneauth1's
+// order: a project (by ID, or by name in its domain), else a domain, else
+// a trust, else the system; nil for none.
 func scopeOf(s Settings) Scope {
 	switch {
 	case s.ProjectID != "":
 		return ProjectScope{ID: s.ProjectID}
 	case s.ProjectName != "":
-		d := Domain{ID: s.ProjectDomainID, Name: s.ProjectDomainName}
-		if d.isZero() {
-			d = Domain{ID: firstSet(s.DomainID, s.DefaultDomain), Name: s.DomainName}
-		}
-		return ProjectScope{Name: s.ProjectName, Domain: d}
+		d := Domain{ID: firstSet(s.ProjectDomainID, s.DomainID, s.DefaultDomain),
+			Name: firstSet(s.ProjectDomainName, s.DomainName, s.DefaultDomainName)}
+		return ProjectScope{Name: s.ProjectName, Domain: d.normal()}
 	case s.DomainID != "" || s.DomainName != "":
 		return DomainScope{ID: s.DomainID, Name: s.DomainName}
-	case s.SystemScope != "":
-		return SystemScope{}
 	case s.TrustID != "":
 		return TrustScope{ID: s.TrustID}
+	case s.SystemScope != "":
+		return SystemScope{}
 	}
 	return nil
 }

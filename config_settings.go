@@ -35,7 +35,11 @@ type Settings struct {
 	ProjectDomainID   string // auth.project_domain_id, OS_PROJECT_DOMAIN_ID
 	DomainName        string // auth.domain_name, OS_DOMAIN_NAME: a domain scope, or both domains of a project-scoped login
 	DomainID          string // auth.domain_id, OS_DOMAIN_ID
-	DefaultDomain     string // auth.default_domain, OS_DEFAULT_DOMAIN: the user's and project's domain ID when not given
+	// DefaultDomain is the ID of the user's and the project's domain where
+	// those are not given (auth.default_domain_id, OS_DEFAULT_DOMAIN_ID;
+	// python-openstackclient's default_domain, OS_DEFAULT_DOMAIN).
+	DefaultDomain     string
+	DefaultDomainName string // auth.default_domain_name, OS_DEFAULT_DOMAIN_NAME: the same by name
 	SystemScope       string // auth.system_scope, OS_SYSTEM_SCOPE: "all"
 	TrustID           string // auth.trust_id, OS_TRUST_ID
 
@@ -47,7 +51,7 @@ type Settings struct {
 	Passcode    string   // auth.passcode, OS_PASSCODE: a TOTP code; a secret
 	AuthMethods []string // auth_methods, OS_AUTH_METHODS (comma-separated): the methods of v3multifactor
 
-	Region             string // region_name, OS_REGION_NAME
+	Region             string // region_name, OS_REGION_NAME; as a setting, it chooses among the cloud's regions: like ConfigOptions.Region
 	Interface          string // interface, OS_INTERFACE (OS_ENDPOINT_TYPE): public, internal or admin
 	IdentityAPIVersion string // identity_api_version, OS_IDENTITY_API_VERSION: only 3 is supported
 
@@ -124,7 +128,8 @@ var settingKeys = []settingKey{
 	{"project_domain_id", true, []string{"OS_PROJECT_DOMAIN_ID"}, func(s *Settings) *string { return &s.ProjectDomainID }},
 	{"domain_name", true, []string{"OS_DOMAIN_NAME"}, func(s *Settings) *string { return &s.DomainName }},
 	{"domain_id", true, []string{"OS_DOMAIN_ID"}, func(s *Settings) *string { return &s.DomainID }},
-	{"default_domain", true, []string{"OS_DEFAULT_DOMAIN"}, func(s *Settings) *string { return &s.DefaultDomain }},
+	{"default_domain_id", true, []string{"OS_DEFAULT_DOMAIN_ID", "OS_DEFAULT_DOMAIN"}, func(s *Settings) *string { return &s.DefaultDomain }},
+	{"default_domain_name", true, []string{"OS_DEFAULT_DOMAIN_NAME"}, func(s *Settings) *string { return &s.DefaultDomainName }},
 	{"system_scope", true, []string{"OS_SYSTEM_SCOPE"}, func(s *Settings) *string { return &s.SystemScope }},
 	{"trust_id", true, []string{"OS_TRUST_ID"}, func(s *Settings) *string { return &s.TrustID }},
 	{"application_credential_id", true, []string{"OS_APPLICATION_CREDENTIAL_ID"}, func(s *Settings) *string { return &s.ApplicationCredentialID }},
@@ -141,7 +146,8 @@ var settingKeys = []settingKey{
 }
 
 // legacyAuthKeys are older clouds.yaml spellings of auth keys.
-var legacyAuthKeys = map[string]string{"tenant_name": "project_name", "tenant_id": "project_id"}
+var legacyAuthKeys = map[string]string{"tenant_name": "project_name", "tenant_id": "project_id",
+	"default_domain": "default_domain_id", "auth_token": "token"}
 
 // fromEnv reads the OS_* variables. auth reports whether any of them is an
 // auth setting (openstacksdk then treats them as a cloud of their own).

@@ -172,6 +172,10 @@ func TestConfigFilesMerge(t *testing.T) {
 		ConfigOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, "https://Sto2.citycloud.com:5000/v3/", c.Keystone.AuthURL, "built-in profile, clouds.json")
+
+	c, err = loadIn(t, map[string]string{"clouds.yaml": "clouds:\n  cc:\n    profile: citycloud\n    auth: {user_id: u, password: secret-pw}\n"}, ConfigOptions{Region: "dx1"})
+	require.NoError(t, err, "openstacksdk 0.101's citycloud regions")
+	assert.Equal(t, "https://dx1.citycloud.com:5000/v3/", c.Keystone.AuthURL)
 }
 
 func TestConfigRegionValues(t *testing.T) {
@@ -233,6 +237,35 @@ func TestConfigAuthTypes(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, ProjectScope{Name: "demo", Domain: Domain{Name: "ops"}}, c.Keystone.Scope)
 		assert.Equal(t, Domain{Name: "ops"}, c.Keystone.Credentials.(Password).UserDomain)
+	})
+	// As openstacksdk and keystoneauth1's generic plugins fill the domains
+	// (found by the oracle, testdata/config/cases/*domain*).
+	t.Run("default domain ID and name", func(t *testing.T) {
+		user := append(base, "OS_USERNAME=alice", "OS_PASSWORD=secret-pw", "OS_PROJECT_NAME=demo")
+		for _, tc := range []struct {
+			env         []string
+			user, scope Domain
+		}{
+			{[]string{"OS_DEFAULT_DOMAIN_ID=d1"}, Domain{ID: "d1"}, Domain{ID: "d1"}},
+			{[]string{"OS_DEFAULT_DOMAIN_NAME=Shared", "OS_USER_DOMAIN_NAME=Users"}, Domain{Name: "Users"}, Domain{Name: "Shared"}},
+			{[]string{"OS_DEFAULT_DOMAIN_ID=d1", "OS_USER_DOMAIN_NAME=Users"}, Domain{ID: "d1"}, Domain{ID: "d1"}},
+			{[]string{"OS_DOMAIN_ID=d2", "OS_USER_DOMAIN_NAME=Users", "OS_DEFAULT_DOMAIN_ID=d1"}, Domain{ID: "d2"}, Domain{ID: "d2"}},
+			{[]string{"OS_DEFAULT_DOMAIN_ID=d1", "OS_DEFAULT_DOMAIN=d0"}, Domain{ID: "d1"}, Domain{ID: "d1"}},
+		} {
+			c, err := loadIn(t, nil, ConfigOptions{}, append(user, tc.env...)...)
+			require.NoError(t, err, tc.env)
+			assert.Equal(t, tc.user, c.Keystone.Credentials.(Password).UserDomain, tc.env)
+			assert.Equal(t, ProjectScope{Name: "demo", Domain: tc.scope}, c.Keystone.Scope, tc.env)
+		}
+		c, err := loadIn(t, map[string]string{"clouds.yaml": "clouds:\n  a:\n    auth: {auth_url: 'https://k.test/v3', username: alice, password: secret-pw, project_name: demo, default_domain_name: Shared}\n"}, ConfigOptions{})
+		require.NoError(t, err)
+		assert.Equal(t, Domain{Name: "Shared"}, c.Keystone.Credentials.(Password).UserDomain, "auth.default_domain_name")
+		assert.Equal(t, "Shared", c.Settings.DefaultDomainName)
+	})
+	t.Run("trust before system, as keystoneauth1 orders them", func(t *testing.T) {
+		c, err := loadIn(t, nil, ConfigOptions{}, append(base, "OS_USER_ID=u", "OS_PASSWORD=secret-pw", "OS_TRUST_ID=t1", "OS_SYSTEM_SCOPE=all")...)
+		require.NoError(t, err)
+		assert.Equal(t, TrustScope{ID: "t1"}, c.Keystone.Scope)
 	})
 }
 
@@ -357,4 +390,80 @@ func TestUseProxy(t *testing.T) {
 	u, err = proxy(httptest.NewRequest(http.MethodGet, "https://direct.test/", nil))
 	require.NoError(t, err)
 	assert.Nil(t, u)
+}
+
+// TestConfigEntrySpellings: the spellings openstacksdk accepts in a cloud
+// entry (found by the oracle): dashed keys, auth keys at the top level
+// (auth: wins), auth_token.
+func TestConfigEntrySpellings(t *testing.T) {
+	c, err := loadIn(t, map[string]string{"clouds.yaml": `
+clouds:
+  a:
+    region-name: R1
+    username: alice
+    password: top-secret-pw
+    project_id: p-top
+    domain_name: Dom
+    auth:
+      auth-url: https://k.test/v3
+      password: secret-pw
+`}, ConfigOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, "https://k.test/v3", c.Keystone.AuthURL)
+	assert.Equal(t, "R1", c.Region)
+	assert.Equal(t, Password{Username: "alice", UserDomain: Domain{Name: "Dom"}, Password: "secret-pw"}, c.Keystone.Credentials)
+	assert.Equal(t, ProjectScope{ID: "p-top"}, c.Keystone.Scope)
+
+	c, err = loadIn(t, map[string]string{"clouds.yaml": "clouds:\n  a:\n    auth_type: v3token\n    auth: {auth_url: 'https://k.test/v3', auth_token: secret-tok}\n"}, ConfigOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, TokenExchange{Token: "secret-tok"}, c.Keystone.Credentials)
+}
+
+// TestConfigSettingsRegion: a region in the settings chooses the cloud's
+// region as ConfigOptions.Region does (its values, {region_name}, the
+// check), as openstacksdk's get_one(region_name=) does (found by the
+// oracle); an auth_url in the settings is templated too.
+func TestConfigSettingsRegion(t *testing.T) {
+	files := map[string]string{"clouds.yaml": `
+clouds:
+  r:
+    auth: {auth_url: 'https://{region_name}.k.test/v3', user_id: u, password: secret-pw, project_id: p}
+    regions:
+      - one
+      - name: two
+        values:
+          interface: internal
+`}
+	c, err := loadIn(t, files, ConfigOptions{Settings: Settings{Region: "two"}})
+	require.NoError(t, err)
+	assert.Equal(t, "https://two.k.test/v3", c.Keystone.AuthURL)
+	assert.Equal(t, "internal", c.Interface)
+	assert.Equal(t, "two", c.Region)
+
+	c, err = loadIn(t, files, ConfigOptions{Region: "one", Settings: Settings{Region: "two"}})
+	require.NoError(t, err)
+	assert.Equal(t, "https://one.k.test/v3", c.Keystone.AuthURL, "ConfigOptions.Region wins")
+
+	_, err = loadIn(t, files, ConfigOptions{Settings: Settings{Region: "three"}})
+	assert.ErrorContains(t, err, `region "three" is not one of this cloud's regions (one, two)`)
+
+	c, err = loadIn(t, nil, ConfigOptions{Region: "r2", Settings: Settings{AuthURL: "https://{region_name}.k.test/v3", UserID: "u", Password: "secret-pw"}})
+	require.NoError(t, err)
+	assert.Equal(t, "https://r2.k.test/v3", c.Keystone.AuthURL)
+}
+
+// TestConfigVerifyOrInsecure: either key turns verification off, whatever
+// the other says, as in openstacksdk (found by the oracle).
+func TestConfigVerifyOrInsecure(t *testing.T) {
+	for keys, want := range map[string]bool{
+		"verify: false, insecure: false": true, "insecure: false, verify: false": true,
+		"verify: true, insecure: true": true, "verify: true, insecure: false": false,
+		"verify: false": true, "insecure: false": false,
+	} {
+		c, err := loadIn(t, map[string]string{"clouds.yaml": "clouds:\n  a: {" + keys + ", auth: {auth_url: 'https://k.test/v3', user_id: u, password: secret-pw}}\n"}, ConfigOptions{})
+		require.NoError(t, err, keys)
+		require.NotNil(t, c.Settings.Insecure, keys)
+		assert.Equal(t, want, *c.Settings.Insecure, keys)
+		assert.Equal(t, want, c.Keystone.HTTPClient.Transport.(*http.Transport).TLSClientConfig.InsecureSkipVerify, keys)
+	}
 }
