@@ -93,9 +93,9 @@ type appCredCreate struct {
 			Name string `json:"name"`
 		} `json:"roles"`
 		AccessRules []struct {
-			ID      string `json:"id"`
-			Service string `json:"service"`
-			Method  string `json:"method"`
+			ID      string  `json:"id"`
+			Service string  `json:"service"`
+			Method  string  `json:"method"`
 			Path    *string `json:"path"`
 		} `json:"access_rules"`
 	} `json:"application_credential"`
