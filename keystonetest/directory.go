@@ -242,6 +242,22 @@ func DefaultCatalog(url string) []Service {
 	}
 }
 
+// Clear empties the server: every user, project, role, application
+// credential, access rule, trust, catalog entry, token, receipt, EC2
+// credential and Cleura account goes; only the domain Default (id
+// "default") stays. Use it to build a directory of your own from scratch.
+// Faults and request counts are kept.
+func (s *Server) Clear() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dir = directory{accessRules: map[string][]AccessRule{},
+		domains: []Domain{{ID: DefaultDomainID, Name: DefaultDomainName, Description: "The default domain"}}}
+	clear(s.tokens)
+	clear(s.receipts)
+	s.ec2 = nil
+	s.cleura = cleuraState{tokens: map[string]*cleuraToken{}, pending: map[string]*cleuraPending{}, smsCodes: map[string]string{}}
+}
+
 // --- adding ----------------------------------------------------------------------
 
 // AddDomain adds a domain and returns it with its id. It panics if the

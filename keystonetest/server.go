@@ -262,6 +262,7 @@ func (s *Server) routes() *http.ServeMux {
 	ks("GET /v3/auth/system", s.handleAuthSystem)
 	ks("GET /v3/auth/catalog", s.handleAuthCatalog)
 
+	ks("GET /v3/users", s.handleListUsers)
 	ks("POST /v3/users/{user_id}/application_credentials", s.handleCreateAppCred)
 	ks("GET /v3/users/{user_id}/application_credentials", s.handleListAppCreds)
 	ks("GET /v3/users/{user_id}/application_credentials/{id}", s.handleGetAppCred)

@@ -954,6 +954,34 @@ func (s *Server) handleAuthCatalog(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"catalog": catalog, "links": s.links("/v3/auth/catalog", false)})
 }
 
+// handleListUsers is GET /v3/users, for an admin or a system reader (a
+// 403 naming identity:list_users for others).
+func (s *Server) handleListUsers(w http.ResponseWriter, r *http.Request) {
+	caller := s.callerToken(w, r)
+	if caller == nil {
+		return
+	}
+	s.mu.Lock()
+	roles := s.dir.roleNames(s.dir.rolesByID(caller.roleIDs))
+	allowed := isAdmin(roles) || isSystemReader(caller, roles)
+	users := []map[string]any{}
+	for _, u := range s.dir.users {
+		m := map[string]any{"id": u.ID, "name": u.Name, "domain_id": u.DomainID, "enabled": true,
+			"password_expires_at": nullableTime(u.PasswordExpiresAt, layoutNoZone), "options": map[string]any{},
+			"links": map[string]string{"self": s.URL + "/v3/users/" + u.ID}}
+		if u.DefaultProjectID != "" {
+			m["default_project_id"] = u.DefaultProjectID
+		}
+		users = append(users, m)
+	}
+	s.mu.Unlock()
+	if !allowed {
+		s.forbiddenAction(w, "identity:list_users")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"users": users, "links": s.links("/v3/users", true)})
+}
+
 // handleService answers the default catalog's compute and object-store
 // endpoints: 200 with what the token is, or 401 for a missing or invalid
 // token, as a service behind keystonemiddleware does.
