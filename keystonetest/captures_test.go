@@ -119,7 +119,7 @@ func loadCaptureFixtures(t *testing.T, s *Server) {
 		Secret: "alice-ac-secret", Roles: []string{"member", "reader"}})
 	s.AddApplicationCredential(ApplicationCredential{ID: capAliceACR, Name: "alice-ac-restricted", UserID: capAlice,
 		ProjectID: capDemo, Secret: "alice-ac-restricted-secret", Roles: []string{"reader"},
-		ExpiresAt: time.Date(2026, 11, 24, 6, 43, 6, 0, time.UTC),
+		ExpiresAt:   time.Date(2026, 11, 24, 6, 43, 6, 0, time.UTC),
 		AccessRules: []AccessRule{{ID: "9a0962cc884045a994960243ef131547", Service: "identity", Method: "GET", Path: "/v3/auth/projects"}}})
 	s.AddTrust(Trust{ID: capTrust, TrustorUserID: capAlice, TrusteeUserID: capBob, ProjectID: capDemo, Roles: []string{"member"}})
 
@@ -303,8 +303,12 @@ func TestReplayCaptures(t *testing.T) {
 				}
 			}
 			if name == "create_appcred_short_expiry" { // a new credential: map its id
-				var created struct{ ApplicationCredential struct{ ID string } `json:"application_credential"` }
-				var captured struct{ ApplicationCredential struct{ ID string } `json:"application_credential"` }
+				var created struct {
+					ApplicationCredential struct{ ID string } `json:"application_credential"`
+				}
+				var captured struct {
+					ApplicationCredential struct{ ID string } `json:"application_credential"`
+				}
 				_ = json.Unmarshal(got, &created)
 				_ = json.Unmarshal(c.Response.Body, &captured)
 				rp.learn(captured.ApplicationCredential.ID, created.ApplicationCredential.ID)
