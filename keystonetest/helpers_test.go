@@ -154,7 +154,9 @@ func passwordAuth(user, domain, password string, scope any) map[string]any {
 	return map[string]any{"auth": auth}
 }
 
-func projectScope(id string) map[string]any { return map[string]any{"project": map[string]string{"id": id}} }
+func projectScope(id string) map[string]any {
+	return map[string]any{"project": map[string]string{"id": id}}
+}
 
 // passwordLogin logs in with a password and returns the token and the answer.
 func passwordLogin(t *testing.T, s *Server, user, password string, scope any) (string, result) {
