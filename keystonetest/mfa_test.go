@@ -43,7 +43,9 @@ func totpAuth(userID, passcode string) map[string]any {
 
 func TestMFAReceipt(t *testing.T) {
 	s, now, carol := mfaServer(t)
-	post := func(body any, headers ...string) result { return call(t, s, "POST", "/v3/auth/tokens", body, headers...) }
+	post := func(body any, headers ...string) result {
+		return call(t, s, "POST", "/v3/auth/tokens", body, headers...)
+	}
 
 	r := post(passwordAuth("carol", DefaultDomainID, "carol-pw", nil)).want(t, http.StatusUnauthorized)
 	rec := r.header.Get("Openstack-Auth-Receipt")
