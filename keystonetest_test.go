@@ -74,7 +74,7 @@ func TestKeystonetestPasswordScopes(t *testing.T) {
 	require.NotNil(t, tok.Project)
 	assert.Equal(t, demo, tok.Project.ID)
 	assert.Equal(t, keystonetest.DemoUserID, tok.User.ID)
-	assert.ElementsMatch(t, []string{"member", "reader"}, roleNames(tok.Roles))
+	assert.ElementsMatch(t, []string{"member", "reader"}, ktRoleNames(tok.Roles))
 	assert.Equal(t, []string{"password"}, tok.Methods)
 	assert.InDelta(t, time.Hour.Seconds(), tok.Lifetime().Seconds(), 1)
 	compute, err := tok.Catalog.Endpoint(EndpointOpts{Type: "compute"})
@@ -91,13 +91,13 @@ func TestKeystonetestPasswordScopes(t *testing.T) {
 	require.NotNil(t, dom.Domain)
 	assert.Equal(t, "default", dom.Domain.ID)
 	assert.Nil(t, dom.Project)
-	assert.Equal(t, []string{"reader"}, roleNames(dom.Roles))
+	assert.Equal(t, []string{"reader"}, ktRoleNames(dom.Roles))
 	_, err = dom.Catalog.Endpoint(EndpointOpts{Type: "object-store"})
 	assert.Error(t, err, "a domain token's catalog has no project-bound endpoints")
 
 	sys := ktAuth(t, ktKeystone(srv, ktAdmin(), SystemScope{}))
 	assert.True(t, sys.System)
-	assert.ElementsMatch(t, []string{"admin", "member", "reader"}, roleNames(sys.Roles))
+	assert.ElementsMatch(t, []string{"admin", "member", "reader"}, ktRoleNames(sys.Roles))
 
 	unscoped := ktAuth(t, ktKeystone(srv, ktDemo(), Unscoped{}))
 	assert.Equal(t, "unscoped", unscoped.scopeString())
@@ -127,7 +127,7 @@ func TestKeystonetestPasswordScopes(t *testing.T) {
 	assert.ErrorIs(t, err, ErrUnauthorized)
 }
 
-func roleNames(roles []Role) []string {
+func ktRoleNames(roles []Role) []string {
 	var out []string
 	for _, r := range roles {
 		out = append(out, r.Name)
@@ -208,7 +208,7 @@ func TestKeystonetestTokenExchangeAndTrust(t *testing.T) {
 	assert.Equal(t, keystonetest.DemoUserID, tok.Trust.TrustorUserID)
 	assert.Equal(t, bob.ID, tok.Trust.TrusteeUserID)
 	assert.Equal(t, keystonetest.DemoProjectID, tok.Project.ID)
-	assert.ElementsMatch(t, []string{"member", "reader"}, roleNames(tok.Roles))
+	assert.ElementsMatch(t, []string{"member", "reader"}, ktRoleNames(tok.Roles))
 }
 
 func TestKeystonetestMFA(t *testing.T) {

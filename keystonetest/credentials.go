@@ -2,7 +2,9 @@ package keystonetest
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -574,21 +576,30 @@ func (s *Server) handleListEC2(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"credentials": list, "links": s.links("/v3/users/"+userID+"/credentials/OS-EC2", true)})
 }
 
-// userEC2 returns the credential of the path. An unknown access key is a
-// 401 (Keystone's "EC2 access key not found", which it shows as the
-// generic 401 message).
-func (s *Server) userEC2(w http.ResponseWriter, r *http.Request) *ec2Credential {
+// userEC2 returns the credential of the path, or writes the error
+// Keystone gives: an unknown access key is a 404 naming the credential id
+// Keystone derives from it (the SHA-256 of the key, in hex), as the real
+// server answers (not the 401 "EC2 access key not found" of its code and
+// api-ref, which only a non-EC2 credential with that id would get); a
+// key of another user's is a 403.
+func (s *Server) userEC2(w http.ResponseWriter, r *http.Request, action string) *ec2Credential {
 	access, userID := r.PathValue("access"), r.PathValue("user_id")
 	s.mu.Lock()
 	var found *ec2Credential
 	for _, c := range s.ec2 {
-		if c.access == access && c.userID == userID {
+		if c.access == access {
 			found = c
 		}
 	}
 	s.mu.Unlock()
-	if found == nil {
-		s.unauthorized(w)
+	switch {
+	case found == nil:
+		sum := sha256.Sum256([]byte(access))
+		s.keystoneError(w, http.StatusNotFound, "Could not find credential: "+hex.EncodeToString(sum[:])+".", nil)
+		return nil
+	case found.userID != userID:
+		s.forbiddenAction(w, action)
+		return nil
 	}
 	return found
 }
@@ -603,7 +614,7 @@ func (s *Server) handleGetEC2(w http.ResponseWriter, r *http.Request) {
 		s.forbiddenAction(w, "identity:ec2_get_credential")
 		return
 	}
-	c := s.userEC2(w, r)
+	c := s.userEC2(w, r, "identity:ec2_get_credential")
 	if c == nil {
 		return
 	}
@@ -627,7 +638,7 @@ func (s *Server) handleDeleteEC2(w http.ResponseWriter, r *http.Request) {
 		s.forbiddenAction(w, "identity:ec2_delete_credential")
 		return
 	}
-	c := s.userEC2(w, r)
+	c := s.userEC2(w, r, "identity:ec2_delete_credential")
 	if c == nil {
 		return
 	}

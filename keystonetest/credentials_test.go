@@ -157,9 +157,10 @@ func TestEC2Credentials(t *testing.T) {
 	equal(t, "get", get(r.body, "credential", "secret"), c["secret"])
 	equal(t, "EC2Credentials", len(s.EC2Credentials(DemoUserID)), 1)
 
-	// An unknown key is a 401, not a 404.
-	call(t, s, "GET", ec2+"/nope", nil, auth...).wantError(t, 401, msgUnauthorized)
-	call(t, s, "DELETE", ec2+"/nope", nil, auth...).wantError(t, 401, msgUnauthorized)
+	// An unknown key: 404 naming sha256(key), as the real Keystone answers.
+	call(t, s, "GET", ec2+"/0123456789abcdef0123456789abcdef", nil, auth...).wantError(t, 404,
+		"Could not find credential: 3eb1bd439947eb762998e566ccc2e099c791118b2f40579cc4f7da2b5061b7f9.")
+	call(t, s, "DELETE", ec2+"/nope", nil, auth...).want(t, 404)
 
 	// Delegated tokens may not; a reader (no member role) may not create.
 	acTok := call(t, s, "POST", "/v3/auth/tokens", appCredAuth(map[string]any{"id": DemoAppCredID, "secret": DemoAppCredSecret}, nil)).
@@ -172,8 +173,11 @@ func TestEC2Credentials(t *testing.T) {
 	call(t, s, "POST", "/v3/users/"+reader.ID+"/credentials/OS-EC2", map[string]string{"tenant_id": DemoProjectID},
 		"X-Auth-Token", readerTok).wantError(t, 403, "You are not authorized to perform the requested action: identity:ec2_create_credential.")
 	call(t, s, "GET", ec2+"/"+access, nil, "X-Auth-Token", readerTok).want(t, 403)
+	// Another user's key under one's own path: refused too.
+	call(t, s, "GET", "/v3/users/"+reader.ID+"/credentials/OS-EC2/"+access, nil, "X-Auth-Token", readerTok).wantError(t, 403,
+		"You are not authorized to perform the requested action: identity:ec2_get_credential.")
 
 	call(t, s, "DELETE", ec2+"/"+access, nil, auth...).want(t, 204)
-	call(t, s, "GET", ec2+"/"+access, nil, auth...).want(t, 401)
+	call(t, s, "GET", ec2+"/"+access, nil, auth...).want(t, 404)
 	equal(t, "deleted", len(s.EC2Credentials("")), 0)
 }
