@@ -176,7 +176,13 @@ func TestKeystonetestApplicationCredential(t *testing.T) {
 func TestKeystonetestTokenExchangeAndTrust(t *testing.T) {
 	srv := ktServer(t)
 	ctx := context.Background()
+	var mu sync.Mutex
+	now := time.Now()
+	srv.SetClock(func() time.Time { mu.Lock(); defer mu.Unlock(); return now })
 	unscoped := ktAuth(t, ktKeystone(srv, ktDemo(), Unscoped{}))
+	mu.Lock()
+	now = now.Add(10 * time.Minute) // the server's clock moves on before the exchange
+	mu.Unlock()
 	k := ktKeystone(srv, ktDemo(), nil)
 	projects, err := k.Projects(ctx, unscoped)
 	require.NoError(t, err)
@@ -191,6 +197,7 @@ func TestKeystonetestTokenExchangeAndTrust(t *testing.T) {
 	info, _ := srv.LookupToken(rescoped.ID)
 	orig, _ := srv.LookupToken(unscoped.ID)
 	assert.Equal(t, orig.ExpiresAt, info.ExpiresAt, "a rescoped token keeps the original expiry")
+	assert.Equal(t, 50*time.Minute, rescoped.Lifetime(), "so it lives 10 minutes less")
 	assert.True(t, rescoped.exchanged)
 
 	// An exchanged token that is revoked: 404, as Keystone answers.
