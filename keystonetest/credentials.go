@@ -1,0 +1,653 @@
+package keystonetest
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"regexp"
+	"slices"
+	"time"
+)
+
+// Credential management: application credentials, their access rules, and
+// EC2 credentials, under /v3/users/{user_id}/, with Keystone's status
+// codes and messages.
+
+// newSecret returns a secret as Keystone generates one for an application
+// credential: 64 random bytes, url-safe base64 without padding.
+func newSecret() string {
+	var b [64]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// credentialCaller returns the valid caller token of a request under
+// /v3/users/{user_id}/ and its role names, or writes the 401.
+func (s *Server) credentialCaller(w http.ResponseWriter, r *http.Request) (*token, []string) {
+	caller := s.callerToken(w, r)
+	if caller == nil {
+		return nil, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return caller, s.dir.roleNames(s.dir.rolesByID(caller.roleIDs))
+}
+
+// isAdmin is Keystone's admin_required: the admin role, on any scope.
+func isAdmin(roles []string) bool { return slices.Contains(roles, "admin") }
+
+// isSystemReader is Keystone's "role:reader and system_scope:all".
+func isSystemReader(caller *token, roles []string) bool {
+	return caller.system && slices.Contains(roles, "reader")
+}
+
+// --- application credentials ------------------------------------------------------
+
+// appCredJSON is an application credential as Keystone shows it (without
+// its secret). s.mu is held.
+func (s *Server) appCredJSON(ac *ApplicationCredential) map[string]any {
+	roles := []map[string]any{}
+	for _, name := range ac.Roles {
+		if r := s.dir.roleByName(name); r != nil {
+			roles = append(roles, fullRole(*r))
+		}
+	}
+	m := map[string]any{
+		"id": ac.ID, "name": ac.Name, "description": nullableString(ac.Description), "user_id": ac.UserID,
+		"project_id": nullableString(ac.ProjectID), "system": nil,
+		"expires_at": nullableTime(ac.ExpiresAt, layoutNoZone), "unrestricted": nil, "roles": roles,
+		"links": map[string]string{"self": s.URL + "/v3/application_credentials/" + ac.ID},
+	}
+	if ac.Unrestricted {
+		m["unrestricted"] = true
+	}
+	if len(ac.AccessRules) > 0 {
+		rules := make([]wireAccessRule, len(ac.AccessRules))
+		for i, r := range ac.AccessRules {
+			rules[i] = wireAccessRule{r.ID, r.Service, r.Path, r.Method}
+		}
+		m["access_rules"] = rules
+	}
+	return m
+}
+
+func nullableString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// appCredCreate is the body of POST …/application_credentials.
+type appCredCreate struct {
+	ApplicationCredential *struct {
+		Name         *string `json:"name"`
+		Description  *string `json:"description"`
+		Secret       *string `json:"secret"`
+		ExpiresAt    *string `json:"expires_at"`
+		Unrestricted *bool   `json:"unrestricted"`
+		Roles        []struct {
+			ID   string `json:"id"`
+			Name string `json:"name"`
+		} `json:"roles"`
+		AccessRules []struct {
+			ID      string  `json:"id"`
+			Service string  `json:"service"`
+			Method  string  `json:"method"`
+			Path    *string `json:"path"`
+		} `json:"access_rules"`
+	} `json:"application_credential"`
+}
+
+var accessRuleMethod = regexp.MustCompile(`^(POST|GET|HEAD|PATCH|PUT|DELETE)$`)
+
+// handleCreateAppCred is POST /v3/users/{user_id}/application_credentials:
+// 201 with the secret (the only answer that shows it), 409 for a name the
+// user already has.
+func (s *Server) handleCreateAppCred(w http.ResponseWriter, r *http.Request) {
+	caller, _ := s.credentialCaller(w, r)
+	if caller == nil {
+		return
+	}
+	userID := r.PathValue("user_id")
+	if caller.userID != userID {
+		s.forbiddenAction(w, "identity:create_application_credential")
+		return
+	}
+	raw, _ := io.ReadAll(r.Body)
+	var req appCredCreate
+	if err := json.Unmarshal(raw, &req); err != nil {
+		s.keystoneError(w, http.StatusBadRequest, msgBadJSON, nil)
+		return
+	}
+	in := req.ApplicationCredential
+	if in == nil || in.Name == nil || *in.Name == "" {
+		s.keystoneError(w, http.StatusBadRequest, "'name' is a required property", nil)
+		return
+	}
+	for i, rule := range in.AccessRules {
+		if rule.ID == "" && (!accessRuleMethod.MatchString(rule.Method) || rule.Path == nil || len(*rule.Path) > 225 ||
+			len(*rule.Path) > 0 && (*rule.Path)[0] != '/' || *rule.Path == "" || rule.Service == "") {
+			s.keystoneError(w, http.StatusBadRequest, "Invalid input for field 'access_rules/"+itoa(i)+
+				"': the rule needs a service, a method (POST, GET, HEAD, PATCH, PUT or DELETE) and a path starting with /", nil)
+			return
+		}
+	}
+	if slices.Contains(caller.methods, "application_credential") {
+		s.mu.Lock()
+		ac := s.dir.appCred(caller.appCredID)
+		unrestricted := ac != nil && ac.Unrestricted
+		s.mu.Unlock()
+		if !unrestricted {
+			s.forbiddenAction(w, "Using method 'application_credential' is not allowed for managing additional application credentials.")
+			return
+		}
+	}
+	if caller.trustID != "" {
+		s.keystoneError(w, http.StatusForbidden, msgForbidden, nil)
+		return
+	}
+	ac := ApplicationCredential{Name: *in.Name, UserID: userID, ProjectID: caller.projectID}
+	if in.Description != nil {
+		ac.Description = *in.Description
+	}
+	if in.Secret != nil {
+		ac.Secret = *in.Secret
+	}
+	if in.Unrestricted != nil {
+		ac.Unrestricted = *in.Unrestricted
+	}
+	if in.ExpiresAt != nil && *in.ExpiresAt != "" {
+		t, ok := parseExpiry(*in.ExpiresAt)
+		if !ok {
+			s.keystoneError(w, http.StatusBadRequest, "Timestamp not in expected format. The server could not comply with "+
+				"the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.", nil)
+			return
+		}
+		if !t.After(s.Now()) {
+			s.keystoneError(w, http.StatusBadRequest, "The 'expires_at' must not be before now. The server could not comply with "+
+				"the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.", nil)
+			return
+		}
+		ac.ExpiresAt = t
+	}
+	for _, rule := range in.AccessRules {
+		path := ""
+		if rule.Path != nil {
+			path = *rule.Path
+		}
+		ac.AccessRules = append(ac.AccessRules, AccessRule{ID: rule.ID, Service: rule.Service, Method: rule.Method, Path: path})
+	}
+
+	s.mu.Lock()
+	tokenRoles := s.dir.roleNames(s.dir.rolesByID(caller.roleIDs))
+	if len(in.Roles) == 0 {
+		ac.Roles = tokenRoles
+	}
+	var fail func()
+	for _, want := range in.Roles {
+		role := s.dir.roleByName(want.Name)
+		if want.ID != "" {
+			role = s.dir.role(want.ID)
+		}
+		switch {
+		case role == nil:
+			name := want.Name + want.ID
+			fail = func() { s.keystoneError(w, http.StatusNotFound, "Could not find role: "+name+".", nil) }
+		case !slices.Contains(tokenRoles, role.Name):
+			fail = func() {
+				s.keystoneError(w, http.StatusBadRequest,
+					"Invalid application credential: Cannot create an application credential with unassigned role", nil)
+			}
+		default:
+			ac.Roles = append(ac.Roles, role.Name)
+		}
+		if fail != nil {
+			break
+		}
+	}
+	for _, rule := range ac.AccessRules {
+		if fail == nil && rule.ID != "" && !slices.ContainsFunc(s.dir.accessRules[userID], func(r AccessRule) bool { return r.ID == rule.ID }) {
+			id := rule.ID
+			fail = func() { s.keystoneError(w, http.StatusNotFound, "Could not find Access Rule: "+id+".", nil) }
+		}
+	}
+	var created ApplicationCredential
+	var body map[string]any
+	if fail == nil {
+		if s.dir.appCredByName(ac.Name, userID) != nil {
+			name := ac.Name
+			fail = func() {
+				s.keystoneError(w, http.StatusConflict, "Conflict occurred attempting to store application_credential - "+
+					"Duplicate entry found with name "+name+".", nil)
+			}
+		} else {
+			created, _ = s.dir.addAppCred(ac)
+			body = s.appCredJSON(&created)
+			body["secret"] = created.Secret
+		}
+	}
+	s.mu.Unlock()
+	if fail != nil {
+		fail()
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"application_credential": body})
+}
+
+// parseExpiry reads an expires_at as Keystone accepts it: ISO 8601, with
+// or without a fraction and a zone (none means UTC).
+func parseExpiry(v string) (time.Time, bool) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02T15:04:05.999999999Z07"} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t.UTC(), true
+		}
+	}
+	return time.Time{}, false
+}
+
+func itoa(i int) string {
+	b, _ := json.Marshal(i)
+	return string(b)
+}
+
+// mayRead reports whether caller may read userID's credentials: the owner,
+// an admin, or a system reader.
+func mayRead(caller *token, roles []string, userID string) bool {
+	return caller.userID == userID || isAdmin(roles) || isSystemReader(caller, roles)
+}
+
+// handleListAppCreds is GET /v3/users/{user_id}/application_credentials[?name=].
+func (s *Server) handleListAppCreds(w http.ResponseWriter, r *http.Request) {
+	caller, roles := s.credentialCaller(w, r)
+	if caller == nil {
+		return
+	}
+	userID := r.PathValue("user_id")
+	if !mayRead(caller, roles, userID) {
+		s.forbiddenAction(w, "identity:list_application_credentials")
+		return
+	}
+	if caller.trustID != "" {
+		s.keystoneError(w, http.StatusForbidden, msgForbidden, nil)
+		return
+	}
+	name, filtered := r.URL.Query()["name"]
+	s.mu.Lock()
+	list := []map[string]any{}
+	for i := range s.dir.appCreds {
+		ac := &s.dir.appCreds[i]
+		if ac.UserID == userID && (!filtered || ac.Name == name[0]) {
+			list = append(list, s.appCredJSON(ac))
+		}
+	}
+	s.mu.Unlock()
+	self := "/v3/users/" + userID + "/application_credentials"
+	if r.URL.RawQuery != "" {
+		self += "?" + r.URL.RawQuery
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"application_credentials": list, "links": s.links(self, true)})
+}
+
+// userAppCred returns the user's application credential of the path, or
+// writes the 404. s.mu is not held.
+func (s *Server) userAppCred(w http.ResponseWriter, r *http.Request) (ApplicationCredential, bool) {
+	id := r.PathValue("id")
+	s.mu.Lock()
+	ac := s.dir.appCred(id)
+	ok := ac != nil && ac.UserID == r.PathValue("user_id")
+	var out ApplicationCredential
+	if ok {
+		out = ac.clone()
+	}
+	s.mu.Unlock()
+	if !ok {
+		s.keystoneError(w, http.StatusNotFound, "Could not find Application Credential: "+id+".", nil)
+	}
+	return out, ok
+}
+
+// handleGetAppCred is GET /v3/users/{user_id}/application_credentials/{id}:
+// the credential without its secret.
+func (s *Server) handleGetAppCred(w http.ResponseWriter, r *http.Request) {
+	caller, roles := s.credentialCaller(w, r)
+	if caller == nil {
+		return
+	}
+	if !mayRead(caller, roles, r.PathValue("user_id")) {
+		s.forbiddenAction(w, "identity:get_application_credential")
+		return
+	}
+	ac, ok := s.userAppCred(w, r)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	body := s.appCredJSON(&ac)
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"application_credential": body})
+}
+
+// handleDeleteAppCred is DELETE /v3/users/{user_id}/application_credentials/{id}:
+// 204, and every token issued from the credential is revoked.
+func (s *Server) handleDeleteAppCred(w http.ResponseWriter, r *http.Request) {
+	caller, roles := s.credentialCaller(w, r)
+	if caller == nil {
+		return
+	}
+	if caller.userID != r.PathValue("user_id") && !isAdmin(roles) {
+		s.forbiddenAction(w, "identity:delete_application_credential")
+		return
+	}
+	ac, ok := s.userAppCred(w, r)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	restricted := false
+	if caller.appCredID != "" {
+		own := s.dir.appCred(caller.appCredID)
+		restricted = own == nil || !own.Unrestricted
+	}
+	if !restricted {
+		s.dir.appCreds = slices.DeleteFunc(s.dir.appCreds, func(c ApplicationCredential) bool { return c.ID == ac.ID })
+		for _, t := range s.tokens {
+			if t.appCredID == ac.ID {
+				t.revoked = true
+			}
+		}
+	}
+	s.mu.Unlock()
+	if restricted {
+		s.forbiddenAction(w, "Using method 'application_credential' is not allowed for managing additional application credentials.")
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// --- access rules ------------------------------------------------------------------------
+
+func (s *Server) accessRuleJSON(userID string, r AccessRule) map[string]any {
+	return map[string]any{"id": r.ID, "service": r.Service, "path": r.Path, "method": r.Method,
+		"links": map[string]string{"self": s.URL + "/v3/users/" + userID + "/access_rules/" + r.ID}}
+}
+
+// handleListAccessRules is GET /v3/users/{user_id}/access_rules.
+func (s *Server) handleListAccessRules(w http.ResponseWriter, r *http.Request) {
+	caller, roles := s.credentialCaller(w, r)
+	if caller == nil {
+		return
+	}
+	userID := r.PathValue("user_id")
+	if !mayRead(caller, roles, userID) {
+		s.forbiddenAction(w, "identity:list_access_rules")
+		return
+	}
+	s.mu.Lock()
+	list := []map[string]any{}
+	for _, rule := range s.dir.accessRules[userID] {
+		list = append(list, s.accessRuleJSON(userID, rule))
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"access_rules": list, "links": s.links("/v3/users/"+userID+"/access_rules", true)})
+}
+
+// userAccessRule returns the access rule of the path, or writes the 404.
+func (s *Server) userAccessRule(w http.ResponseWriter, r *http.Request) (AccessRule, bool) {
+	id, userID := r.PathValue("id"), r.PathValue("user_id")
+	s.mu.Lock()
+	i := slices.IndexFunc(s.dir.accessRules[userID], func(a AccessRule) bool { return a.ID == id })
+	var rule AccessRule
+	if i >= 0 {
+		rule = s.dir.accessRules[userID][i]
+	}
+	s.mu.Unlock()
+	if i < 0 {
+		s.keystoneError(w, http.StatusNotFound, "Could not find Access Rule: "+id+".", nil)
+	}
+	return rule, i >= 0
+}
+
+// handleGetAccessRule is GET /v3/users/{user_id}/access_rules/{id}.
+func (s *Server) handleGetAccessRule(w http.ResponseWriter, r *http.Request) {
+	caller, roles := s.credentialCaller(w, r)
+	if caller == nil {
+		return
+	}
+	userID := r.PathValue("user_id")
+	if !mayRead(caller, roles, userID) {
+		s.forbiddenAction(w, "identity:get_access_rule")
+		return
+	}
+	rule, ok := s.userAccessRule(w, r)
+	if !ok {
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"access_rule": s.accessRuleJSON(userID, rule)})
+}
+
+// handleDeleteAccessRule is DELETE /v3/users/{user_id}/access_rules/{id}:
+// 204, or 403 while an application credential uses the rule.
+func (s *Server) handleDeleteAccessRule(w http.ResponseWriter, r *http.Request) {
+	caller, roles := s.credentialCaller(w, r)
+	if caller == nil {
+		return
+	}
+	userID := r.PathValue("user_id")
+	if caller.userID != userID && !isAdmin(roles) {
+		s.forbiddenAction(w, "identity:delete_access_rule")
+		return
+	}
+	rule, ok := s.userAccessRule(w, r)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	inUse := slices.ContainsFunc(s.dir.appCreds, func(ac ApplicationCredential) bool {
+		return ac.UserID == userID && slices.ContainsFunc(ac.AccessRules, func(a AccessRule) bool { return a.ID == rule.ID })
+	})
+	if !inUse {
+		s.dir.accessRules[userID] = slices.DeleteFunc(s.dir.accessRules[userID], func(a AccessRule) bool { return a.ID == rule.ID })
+	}
+	s.mu.Unlock()
+	if inUse {
+		s.keystoneError(w, http.StatusForbidden, "May not delete access rule in use", nil)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// --- EC2 credentials ------------------------------------------------------------------------
+
+// ec2Credential is an EC2 credential; every access holds Server.mu.
+type ec2Credential struct {
+	userID, projectID, access, secret, trustID string
+}
+
+// EC2Credential is an EC2/S3 credential as the server holds it.
+type EC2Credential struct {
+	UserID    string
+	ProjectID string
+	Access    string
+	Secret    string
+}
+
+// EC2Credentials lists the EC2 credentials of a user ("": of every user).
+func (s *Server) EC2Credentials(userID string) []EC2Credential {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []EC2Credential
+	for _, c := range s.ec2 {
+		if userID == "" || c.userID == userID {
+			out = append(out, EC2Credential{c.userID, c.projectID, c.access, c.secret})
+		}
+	}
+	return out
+}
+
+func (s *Server) ec2JSON(c *ec2Credential) map[string]any {
+	return map[string]any{"user_id": c.userID, "tenant_id": c.projectID, "access": c.access, "secret": c.secret,
+		"trust_id": nullableString(c.trustID),
+		"links":    map[string]string{"self": s.URL + "/v3/users/" + c.userID + "/credentials/OS-EC2/" + c.access}}
+}
+
+// delegated reports a token that may not touch EC2 credentials: one of a
+// trust or an application credential.
+func delegated(t *token) bool { return t.trustID != "" || t.appCredID != "" }
+
+const msgDelegatedEC2 = "Delegated tokens cannot access credentials directly"
+
+// handleCreateEC2 is POST /v3/users/{user_id}/credentials/OS-EC2
+// {"tenant_id": project}: 201 with access and secret.
+func (s *Server) handleCreateEC2(w http.ResponseWriter, r *http.Request) {
+	caller, roles := s.credentialCaller(w, r)
+	if caller == nil {
+		return
+	}
+	userID := r.PathValue("user_id")
+	if !isAdmin(roles) && !(slices.Contains(roles, "member") && caller.userID == userID) {
+		s.forbiddenAction(w, "identity:ec2_create_credential")
+		return
+	}
+	var req struct {
+		TenantID *string `json:"tenant_id"`
+	}
+	raw, _ := io.ReadAll(r.Body)
+	if err := json.Unmarshal(raw, &req); err != nil {
+		s.keystoneError(w, http.StatusBadRequest, msgBadJSON, nil)
+		return
+	}
+	s.mu.Lock()
+	userOK := s.dir.user(userID) != nil
+	projectOK := req.TenantID != nil && s.dir.project(*req.TenantID) != nil
+	var c *ec2Credential
+	if userOK && projectOK && !delegated(caller) {
+		c = &ec2Credential{userID: userID, projectID: *req.TenantID, access: newID(), secret: newID()}
+		s.ec2 = append(s.ec2, c)
+	}
+	var body map[string]any
+	if c != nil {
+		body = s.ec2JSON(c)
+	}
+	s.mu.Unlock()
+	switch {
+	case !userOK:
+		s.keystoneError(w, http.StatusNotFound, "Could not find user: "+userID+".", nil)
+	case !projectOK:
+		id := "None"
+		if req.TenantID != nil {
+			id = *req.TenantID
+		}
+		s.keystoneError(w, http.StatusNotFound, "Could not find project: "+id+".", nil)
+	case c == nil:
+		s.forbiddenAction(w, msgDelegatedEC2)
+	default:
+		writeJSON(w, http.StatusCreated, map[string]any{"credential": body})
+	}
+}
+
+// handleListEC2 is GET /v3/users/{user_id}/credentials/OS-EC2.
+func (s *Server) handleListEC2(w http.ResponseWriter, r *http.Request) {
+	caller, roles := s.credentialCaller(w, r)
+	if caller == nil {
+		return
+	}
+	userID := r.PathValue("user_id")
+	if !isAdmin(roles) && !(slices.Contains(roles, "member") && caller.userID == userID) {
+		s.forbiddenAction(w, "identity:ec2_list_credentials")
+		return
+	}
+	if delegated(caller) {
+		s.forbiddenAction(w, msgDelegatedEC2)
+		return
+	}
+	s.mu.Lock()
+	list := []map[string]any{}
+	for _, c := range s.ec2 {
+		if c.userID == userID {
+			list = append(list, s.ec2JSON(c))
+		}
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"credentials": list, "links": s.links("/v3/users/"+userID+"/credentials/OS-EC2", true)})
+}
+
+// userEC2 returns the credential of the path, or writes the error
+// Keystone gives: an unknown access key is a 404 naming the credential id
+// Keystone derives from it (the SHA-256 of the key, in hex), as the real
+// server answers (not the 401 "EC2 access key not found" of its code and
+// api-ref, which only a non-EC2 credential with that id would get); a
+// key of another user's is a 403.
+func (s *Server) userEC2(w http.ResponseWriter, r *http.Request, action string) *ec2Credential {
+	access, userID := r.PathValue("access"), r.PathValue("user_id")
+	s.mu.Lock()
+	var found *ec2Credential
+	for _, c := range s.ec2 {
+		if c.access == access {
+			found = c
+		}
+	}
+	s.mu.Unlock()
+	switch {
+	case found == nil:
+		sum := sha256.Sum256([]byte(access))
+		s.keystoneError(w, http.StatusNotFound, "Could not find credential: "+hex.EncodeToString(sum[:])+".", nil)
+		return nil
+	case found.userID != userID:
+		s.forbiddenAction(w, action)
+		return nil
+	}
+	return found
+}
+
+// handleGetEC2 is GET /v3/users/{user_id}/credentials/OS-EC2/{access}.
+func (s *Server) handleGetEC2(w http.ResponseWriter, r *http.Request) {
+	caller, roles := s.credentialCaller(w, r)
+	if caller == nil {
+		return
+	}
+	if !mayRead(caller, roles, r.PathValue("user_id")) {
+		s.forbiddenAction(w, "identity:ec2_get_credential")
+		return
+	}
+	c := s.userEC2(w, r, "identity:ec2_get_credential")
+	if c == nil {
+		return
+	}
+	if delegated(caller) {
+		s.forbiddenAction(w, msgDelegatedEC2)
+		return
+	}
+	s.mu.Lock()
+	body := s.ec2JSON(c)
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"credential": body})
+}
+
+// handleDeleteEC2 is DELETE /v3/users/{user_id}/credentials/OS-EC2/{access}.
+func (s *Server) handleDeleteEC2(w http.ResponseWriter, r *http.Request) {
+	caller, roles := s.credentialCaller(w, r)
+	if caller == nil {
+		return
+	}
+	if caller.userID != r.PathValue("user_id") && !isAdmin(roles) {
+		s.forbiddenAction(w, "identity:ec2_delete_credential")
+		return
+	}
+	c := s.userEC2(w, r, "identity:ec2_delete_credential")
+	if c == nil {
+		return
+	}
+	if delegated(caller) {
+		s.forbiddenAction(w, msgDelegatedEC2)
+		return
+	}
+	s.mu.Lock()
+	s.ec2 = slices.DeleteFunc(s.ec2, func(x *ec2Credential) bool { return x == c })
+	s.mu.Unlock()
+	w.WriteHeader(http.StatusNoContent)
+}
