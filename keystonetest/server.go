@@ -62,23 +62,11 @@ type Server struct {
 
 // NewServer starts a server on a loopback port over plain http (which
 // clients accept for loopback hosts).
-func NewServer() *Server {
-	s := newServer()
-	s.ts = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
-	s.URL = s.ts.URL
-	s.init()
-	return s
-}
+func NewServer() *Server { return newServer(httptest.NewServer) }
 
 // NewTLSServer starts a server on a loopback port over https, with a
 // certificate that only the client of [Server.Client] trusts.
-func NewTLSServer() *Server {
-	s := newServer()
-	s.ts = httptest.NewTLSServer(http.HandlerFunc(s.serveHTTP))
-	s.URL = s.ts.URL
-	s.init()
-	return s
-}
+func NewTLSServer() *Server { return newServer(httptest.NewTLSServer) }
 
 // NewInMemoryServer returns a server without a listener: it is reached
 // only through [Server.Client] and [Server.Transport], which hand each
@@ -86,15 +74,13 @@ func NewTLSServer() *Server {
 // InMemoryURL. Use it in a testing/synctest bubble (create it inside the
 // bubble), where network I/O would keep the fake clock from advancing:
 // latency, Retry-After waits and token expiry then take no real time.
-func NewInMemoryServer() *Server {
-	s := newServer()
-	s.URL = InMemoryURL
-	s.init()
-	return s
-}
+func NewInMemoryServer() *Server { return newServer(nil) }
 
-func newServer() *Server {
+// newServer builds a server and starts it with listen (nil: in memory).
+// The default directory is filled last: its catalog needs the URL.
+func newServer(listen func(http.Handler) *httptest.Server) *Server {
 	s := &Server{
+		URL:             InMemoryURL,
 		closed:          make(chan struct{}),
 		tokenLifetime:   DefaultTokenLifetime,
 		receiptLifetime: DefaultReceiptLifetime,
@@ -103,13 +89,13 @@ func newServer() *Server {
 		counts:          map[string]int{},
 	}
 	s.mux = s.routes()
-	return s
-}
-
-// init fills the default directory, which needs the URL for the catalog.
-func (s *Server) init() {
+	if listen != nil {
+		s.ts = listen(http.HandlerFunc(s.serveHTTP))
+		s.URL = s.ts.URL
+	}
 	s.dir = defaultDirectory(s.URL)
 	s.cleura = defaultCleura()
+	return s
 }
 
 // Close stops the server: waits in progress (SetLatency) end at once, and
