@@ -217,7 +217,9 @@ func (ex *exchange) issuedToken(id string) (*Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newToken(id, w, ex.sent, w.IssuedAt.Time), nil
+	tok := newToken(id, w, ex.sent, w.IssuedAt.Time)
+	tok.echoes = echoedSecrets(tok, ex.secrets)
+	return tok, nil
 }
 
 // validatedToken decodes a token Keystone describes (validation): the Date
@@ -228,7 +230,9 @@ func (ex *exchange) validatedToken(id string) (*Token, error) {
 		return nil, err
 	}
 	serverNow, _ := http.ParseTime(ex.header.Get("Date"))
-	return newToken(id, w, ex.sent, serverNow), nil
+	tok := newToken(id, w, ex.sent, serverNow)
+	tok.echoes = echoedSecrets(tok, ex.secrets)
+	return tok, nil
 }
 
 func (ex *exchange) tokenBody(id string) (*wireToken, error) {

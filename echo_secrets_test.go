@@ -409,6 +409,16 @@ func TestServerEchoedSecretsNeverSurface(t *testing.T) {
 			})
 		}
 	}
+	// Redaction is only in what is printed: the token's data is the server's.
+	h0 := newHostileServer(t, "token fields")
+	got := authenticate(password, "", "")(t, h0, echoLogger(io.Discard))
+	tok := got[0].(*Token)
+	require.NotNil(t, tok)
+	assert.Equal(t, echoPassword, tok.User.Name)
+	assert.Equal(t, "https://"+echoPassword+".test/v2.1", tok.Catalog[0].Endpoints[0].URL)
+	assert.Contains(t, fmt.Sprintf("%+v", tok), "Name:"+redacted)
+	assert.Contains(t, tok.String(), fingerprint(echoNewToken), "the fingerprint is the real token's")
+
 	// The session's records at each level were produced.
 	h := newHostileServer(t, "error body")
 	var logs lockedBuffer
