@@ -484,3 +484,19 @@ func asBoth[T any, P interface {
 	}
 	return []any{p, *p}
 }
+
+// TestRedirectRefusalRedactsTheHost: the refusal of a redirect to another
+// host names that host as the server wrote it, redacted of the request's
+// secrets. (The url.Error net/http wraps it in quotes the Location whole;
+// ksauth scrubs that one before returning it, see exchange.sendError.)
+func TestRedirectRefusalRedactsTheHost(t *testing.T) {
+	h := newHostileServer(t, "redirect elsewhere")
+	resp, err := sameHostClient(h.Client(), echoPassword).Post(h.URL, "application/json",
+		strings.NewReader(`{"password":"`+echoPassword+`"}`))
+	if resp != nil {
+		drain(resp.Body)
+	}
+	require.ErrorIs(t, err, ErrUntrustedHost)
+	refusal := errors.Unwrap(err).Error()
+	assert.Equal(t, "ksauth: host not trusted with the token: redirect to "+redacted+".evil.test", refusal)
+}
