@@ -500,3 +500,17 @@ func TestRedirectRefusalRedactsTheHost(t *testing.T) {
 	refusal := errors.Unwrap(err).Error()
 	assert.Equal(t, "ksauth: host not trusted with the token: redirect to "+redacted+".evil.test", refusal)
 }
+
+// TestConfigErrorsQuoteNoFileContents: a YAML error quotes the start of a
+// value it could not use, a secure.yaml holding a bare password say; the
+// ConfigError keeps where and what was wrong, not the value.
+func TestConfigErrorsQuoteNoFileContents(t *testing.T) {
+	_, err := loadIn(t, map[string]string{"secure.yaml": echoPassword + "\n"}, ConfigOptions{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "secure.yaml: not valid YAML: yaml: unmarshal errors:")
+	var ce *ConfigError
+	require.ErrorAs(t, err, &ce)
+	printed := append(printAll(err), printAll(ce)...)
+	printed = append(printed, printAll(*ce)...)
+	assert.Empty(t, scanForSecrets(strings.Join(printed, "\n"), []string{echoPassword[:7]}))
+}
