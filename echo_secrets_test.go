@@ -514,3 +514,28 @@ func TestConfigErrorsQuoteNoFileContents(t *testing.T) {
 	printed = append(printed, printAll(*ce)...)
 	assert.Empty(t, scanForSecrets(strings.Join(printed, "\n"), []string{echoPassword[:7]}))
 }
+
+// TestRefreshFailedRecordRedactsTheOldToken: an Authenticator whose server
+// echoes the token being replaced (the session's own, expired) does not get
+// it into the refresh-failed record, at Warn or at Debug.
+func TestRefreshFailedRecordRedactsTheOldToken(t *testing.T) {
+	now := time.Now()
+	calls := 0
+	var logs lockedBuffer
+	s := NewSession(AuthenticatorFunc(func(context.Context) (*Token, error) {
+		if calls++; calls == 1 {
+			return &Token{ID: echoToken, ExpiresAt: now.Add(time.Hour)}, nil
+		}
+		return nil, errors.New("the server says: unknown token " + echoToken)
+	}), &SessionOptions{Logger: echoLogger(&logs)})
+	s.now = func() time.Time { return now }
+	mustToken(t, s)
+	now = now.Add(time.Hour + time.Second) // expired: the next calls must renew it
+	for range 2 {
+		_, err := s.Token(context.Background())
+		require.Error(t, err)
+	}
+	assert.Contains(t, logs.String(), "unknown token "+redacted)
+	assert.Contains(t, logs.String(), `level=DEBUG msg="ksauth: token refresh failed"`)
+	assert.Empty(t, scanForSecrets(logs.String(), []string{echoToken}))
+}
