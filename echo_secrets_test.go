@@ -273,15 +273,22 @@ func sessionTokens(n int) echoRun {
 	}
 }
 
-// transportGet sends a GET through a Transport whose session's token is
-// echoToken, with callerToken as the request's own X-Auth-Token if set.
+// echoTransport is a Transport whose session's token is echoToken, trusted
+// with the hostile server.
+func echoTransport(t *testing.T, h *hostileServer, log *slog.Logger) *Transport {
+	u, _ := url.Parse(h.URL)
+	s := NewSession(AuthenticatorFunc(func(context.Context) (*Token, error) {
+		return &Token{ID: echoToken, ExpiresAt: time.Now().Add(time.Hour), authHost: hostKey(u)}, nil
+	}), &SessionOptions{Logger: log})
+	return &Transport{Session: s, Base: echoBase(t, h), Retry: noRetry, Logger: log}
+}
+
+// transportGet sends a GET to the hostile server through an http.Client
+// over echoTransport, with callerToken as the request's own X-Auth-Token
+// if set.
 func transportGet(callerToken string) echoRun {
 	return func(t *testing.T, h *hostileServer, log *slog.Logger) []any {
-		u, _ := url.Parse(h.URL)
-		s := NewSession(AuthenticatorFunc(func(context.Context) (*Token, error) {
-			return &Token{ID: echoToken, ExpiresAt: time.Now().Add(time.Hour), authHost: hostKey(u)}, nil
-		}), &SessionOptions{Logger: log})
-		client := &http.Client{Transport: &Transport{Session: s, Base: echoBase(t, h), Retry: noRetry, Logger: log}}
+		client := &http.Client{Transport: echoTransport(t, h, log)}
 		req, err := http.NewRequest(http.MethodGet, h.URL+"/v2.1/servers", nil)
 		require.NoError(t, err)
 		if callerToken != "" {
@@ -293,6 +300,19 @@ func transportGet(callerToken string) echoRun {
 		}
 		return []any{err}
 	}
+}
+
+// transportLink sends a GET to a link a hostile service wrote, its host
+// the token, straight to the Transport (an http.Client's own error would
+// quote the URL whole, as its caller gave it).
+func transportLink(t *testing.T, h *hostileServer, log *slog.Logger) []any {
+	req, err := http.NewRequest(http.MethodGet, "https://"+echoToken+".evil.test/v2.1/servers", nil)
+	require.NoError(t, err)
+	resp, err := echoTransport(t, h, log).RoundTrip(req)
+	if resp != nil {
+		drain(resp.Body)
+	}
+	return []any{err}
 }
 
 // identityCalls makes every identity call with echoToken, about echoSubject.
@@ -387,6 +407,10 @@ func TestServerEchoedSecretsNeverSurface(t *testing.T) {
 		}},
 		{"transport, caller's token", transportGet(echoCallerToken), map[string]string{
 			"status line": "malformed HTTP status code", "header line": "malformed MIME header",
+		}},
+		// A link the caller follows, from a hostile service's listing.
+		{"transport, a link to another host", transportLink, map[string]string{
+			"error body": "not the auth host",
 		}},
 		{"identity calls", identityCalls, with(ownRequestReplies, map[string]string{
 			"timestamps": "not in a Keystone format", "next link": "links.next",
@@ -498,7 +522,7 @@ func TestRedirectRefusalRedactsTheHost(t *testing.T) {
 	}
 	require.ErrorIs(t, err, ErrUntrustedHost)
 	refusal := errors.Unwrap(err).Error()
-	assert.Equal(t, "ksauth: host not trusted with the token: redirect to "+redacted+".evil.test", refusal)
+	assert.Equal(t, "ksauth: host not trusted with the token: redirect to "+redacted+".evil.test:80", refusal)
 }
 
 // TestConfigErrorsQuoteNoFileContents: a YAML error quotes the start of a

@@ -254,9 +254,14 @@ func sameHostClient(c *http.Client, secrets ...string) *http.Client {
 }
 
 // serverHost prints the host of a URL a server chose, for errors and logs:
-// as written, redacted of secrets and token shapes, and cut short.
+// its host key (lower case, port filled in), redacted of secrets (as they
+// are and in lower case) and token shapes, and cut short.
 func serverHost(u *url.URL, secrets []string) string {
-	return truncate(redact(u.Host, secrets...), 100)
+	key := hostKey(u)
+	for _, s := range secrets {
+		key = redact(key, s, strings.ToLower(s))
+	}
+	return truncate(key, 100)
 }
 
 // safeURL prints a URL for errors and logs: no user info, no query, no fragment.

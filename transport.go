@@ -111,8 +111,9 @@ func (t *Transport) prepare(req *http.Request) (e *entry, trusted bool, err erro
 	case trusted || redirect:
 		return e, trusted, nil
 	}
+	// The URL may be a server's (a link in a listing): it may hold the token.
 	return nil, false, fmt.Errorf("%w: %s (not the auth host, not in the catalog, not in Transport.AllowedHosts)",
-		ErrUntrustedHost, hostKey(req.URL))
+		ErrUntrustedHost, serverHost(req.URL, []string{e.tok.ID}))
 }
 
 // reauth answers a rejection of sent: it invalidates sent and, if the body
