@@ -70,6 +70,12 @@ var echoReplies = map[string]echoReply{
 		w.Header().Set("Location", "/followed/"+e+"?"+e)
 		w.WriteHeader(http.StatusTemporaryRedirect)
 	},
+	// A redirect to the same host, followed: the next hop is answered 503,
+	// to be retried at once.
+	"redirect, then busy": func(w http.ResponseWriter, _ *http.Request, e string) {
+		w.Header().Set("Location", "/busy/"+e+"?"+e)
+		w.WriteHeader(http.StatusTemporaryRedirect)
+	},
 	"status line": func(w http.ResponseWriter, _ *http.Request, e string) {
 		writeRaw(w, "HTTP/1.1 "+e+"\r\n\r\n")
 	},
@@ -182,6 +188,9 @@ func (h *hostileServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 	case strings.HasPrefix(r.URL.Path, "/followed/"):
 		writeRaw(w, "") // the hop after "redirect here": connection closed
+	case strings.HasPrefix(r.URL.Path, "/busy/"):
+		w.Header().Set("Retry-After", "0")
+		w.WriteHeader(http.StatusServiceUnavailable)
 	case n == 0:
 		h.first(w, r, echo)
 	default:
@@ -280,7 +289,7 @@ func echoTransport(t *testing.T, h *hostileServer, log *slog.Logger) *Transport 
 	s := NewSession(AuthenticatorFunc(func(context.Context) (*Token, error) {
 		return &Token{ID: echoToken, ExpiresAt: time.Now().Add(time.Hour), authHost: hostKey(u)}, nil
 	}), &SessionOptions{Logger: log})
-	return &Transport{Session: s, Base: echoBase(t, h), Retry: noRetry, Logger: log}
+	return &Transport{Session: s, Base: echoBase(t, h), Retry: &RetryPolicy{MaxAttempts: 2, BackoffBase: 1, BackoffMax: 1}, Logger: log}
 }
 
 // transportGet sends a GET to the hostile server through an http.Client
@@ -404,6 +413,7 @@ func TestServerEchoedSecretsNeverSurface(t *testing.T) {
 		}},
 		{"transport", transportGet(""), map[string]string{
 			"status line": "malformed HTTP status code", "header line": "malformed MIME header", "redirect elsewhere": "",
+			"redirect, then busy": "",
 		}},
 		{"transport, caller's token", transportGet(echoCallerToken), map[string]string{
 			"status line": "malformed HTTP status code", "header line": "malformed MIME header",
