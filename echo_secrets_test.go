@@ -93,7 +93,7 @@ var echoReplies = map[string]echoReply{
 	// A token that works, every printable field of it the secrets.
 	"token fields": func(w http.ResponseWriter, _ *http.Request, e string) {
 		w.Header().Set("X-Subject-Token", echoNewToken)
-		writeEcho(w, http.StatusCreated, `{"token":{"methods":["password","%[1]s"],
+		writeEcho(w, http.StatusOK, `{"token":{"methods":["password","%[1]s"],
 			"user":{"id":"%[1]s","name":"%[1]s","domain":{"id":"default","name":"%[1]s"}},
 			"expires_at":"2099-01-01T01:00:00Z","issued_at":"2099-01-01T00:00:00Z","audit_ids":["%[1]s"],
 			"project":{"id":"%[1]s","name":"%[1]s","domain":{"id":"default","name":"%[1]s"}},
@@ -423,7 +423,7 @@ func TestServerEchoedSecretsNeverSurface(t *testing.T) {
 			"error body": "not the auth host",
 		}},
 		{"identity calls", identityCalls, with(ownRequestReplies, map[string]string{
-			"timestamps": "not in a Keystone format", "next link": "links.next",
+			"timestamps": "not in a Keystone format", "next link": "links.next", "token fields": "",
 		})},
 		{"cleura login", cleuraAuthenticate, cleuraReplies},
 		{"cleura validate", cleuraValidate, ownRequestReplies},
