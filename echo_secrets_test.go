@@ -113,6 +113,11 @@ var echoReplies = map[string]echoReply{
 	"cleura options": func(w http.ResponseWriter, _ *http.Request, e string) {
 		writeEcho(w, http.StatusOK, `{"result":"twofactor_options","options":["%[1]s"]}`, e)
 	},
+	// A listing's next page on the same host, its path the secrets; the
+	// page answers with an error.
+	"next page": func(w http.ResponseWriter, _ *http.Request, e string) {
+		writeEcho(w, http.StatusOK, `{"projects":[],"links":{"next":"/page/%[1]s"}}`, e)
+	},
 	"next link": func(w http.ResponseWriter, _ *http.Request, e string) {
 		writeEcho(w, http.StatusOK, `{"projects":[],"links":{"next":"http://%[1]s%%zz/%[1]s"}}`, e)
 	},
@@ -188,6 +193,8 @@ func (h *hostileServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 	case strings.HasPrefix(r.URL.Path, "/followed/"):
 		writeRaw(w, "") // the hop after "redirect here": connection closed
+	case strings.HasPrefix(r.URL.Path, "/page/"):
+		echoReplies["error body"](w, r, echo)
 	case strings.HasPrefix(r.URL.Path, "/busy/"):
 		w.Header().Set("Retry-After", "0")
 		w.WriteHeader(http.StatusServiceUnavailable)
@@ -424,6 +431,7 @@ func TestServerEchoedSecretsNeverSurface(t *testing.T) {
 		}},
 		{"identity calls", identityCalls, with(ownRequestReplies, map[string]string{
 			"timestamps": "not in a Keystone format", "next link": "links.next", "token fields": "",
+			"next page": "400 Bad Request",
 		})},
 		{"cleura login", cleuraAuthenticate, cleuraReplies},
 		{"cleura validate", cleuraValidate, ownRequestReplies},

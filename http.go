@@ -142,7 +142,7 @@ func (ex *exchange) malformed(reason string, err error) *MalformedResponseError 
 	if err != nil {
 		err = &redactedError{text: redact(err.Error(), ex.secrets...), err: scrubbed(err, ex.secrets...)}
 	}
-	return &MalformedResponseError{Method: ex.method, URL: safeURL(ex.url), StatusCode: ex.status,
+	return &MalformedResponseError{Method: ex.method, URL: ex.safeURL(), StatusCode: ex.status,
 		Reason: redact(reason, ex.secrets...), Err: err}
 }
 
@@ -153,8 +153,13 @@ func (ex *exchange) malformed(reason string, err error) *MalformedResponseError 
 func (ex *exchange) sendError(err error, attempts int) *RequestSendError {
 	err = scrubbed(err, ex.secrets...)
 	err = &redactedError{text: redact(err.Error(), ex.secrets...), err: err}
-	return &RequestSendError{Method: ex.method, URL: safeURL(ex.url), Attempts: attempts, Err: err}
+	return &RequestSendError{Method: ex.method, URL: ex.safeURL(), Attempts: attempts, Err: err}
 }
+
+// safeURL prints the request's URL for an error: a page after the first
+// of a listing is at a URL the server chose, so it is redacted of the
+// request's secrets too.
+func (ex *exchange) safeURL() string { return redact(safeURL(ex.url), ex.secrets...) }
 
 // redactedError is err with its text redacted; errors.Is and errors.As
 // still see err.
@@ -172,7 +177,7 @@ func (e *redactedError) Unwrap() error { return e.err }
 func (ex *exchange) httpError() *HTTPError {
 	e := &HTTPError{
 		Method:     ex.method,
-		URL:        safeURL(ex.url),
+		URL:        ex.safeURL(),
 		StatusCode: ex.status,
 		RequestID:  serverText(requestID(ex.header), 80, ex.secrets),
 		Attempts:   ex.attempts,
