@@ -369,20 +369,21 @@ var (
 		"status line":        "malformed HTTP status code",
 		"header line":        "malformed MIME header",
 	}
-	authReplies = with(ownRequestReplies, map[string]string{
+	authReplies = mergeReplies(ownRequestReplies, map[string]string{
 		"timestamps":     "not in a Keystone format",
 		"malformed JSON": "malformed JSON body",
 		"token fields":   "",
 		"receipt":        "multi-factor authentication required",
 	})
-	cleuraReplies = with(ownRequestReplies, map[string]string{
+	cleuraReplies = mergeReplies(ownRequestReplies, map[string]string{
 		"malformed JSON": "malformed JSON body",
 		"cleura result":  "unexpected login result",
 		"cleura options": "offers only",
 	})
 )
 
-func with(a, b map[string]string) map[string]string {
+// mergeReplies is a and b in one map, b winning.
+func mergeReplies(a, b map[string]string) map[string]string {
 	out := map[string]string{}
 	for _, m := range []map[string]string{a, b} {
 		for k, v := range m {
@@ -425,11 +426,11 @@ func TestServerEchoedSecretsNeverSurface(t *testing.T) {
 		{"transport, caller's token", transportGet(echoCallerToken), map[string]string{
 			"status line": "malformed HTTP status code", "header line": "malformed MIME header",
 		}},
-		// A link the caller follows, from a hostile service's listing.
+		// A link the caller follows, from a hostile service's listing: refused before any reply.
 		{"transport, a link to another host", transportLink, map[string]string{
 			"error body": "not the auth host",
 		}},
-		{"identity calls", identityCalls, with(ownRequestReplies, map[string]string{
+		{"identity calls", identityCalls, mergeReplies(ownRequestReplies, map[string]string{
 			"timestamps": "not in a Keystone format", "next link": "links.next", "token fields": "",
 			"next page": "400 Bad Request",
 		})},
