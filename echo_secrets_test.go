@@ -261,8 +261,8 @@ func echoKeystone(h *hostileServer, log *slog.Logger, cred Credential) *Keystone
 	return &Keystone{AuthURL: h.URL + "/v3", Credentials: cred, HTTPClient: h.Client(), Retry: noRetry, Logger: log}
 }
 
-// authenticate logs in with cred; passcode, when set, answers a receipt.
-func authenticate(cred Credential, receipt, passcode string) echoRun {
+// echoAuthenticate logs in with cred; passcode, when set, answers a receipt.
+func echoAuthenticate(cred Credential, receipt, passcode string) echoRun {
 	return func(t *testing.T, h *hostileServer, log *slog.Logger) []any {
 		k := echoKeystone(h, log, cred)
 		k.Receipt = receipt
@@ -403,11 +403,11 @@ func TestServerEchoedSecretsNeverSurface(t *testing.T) {
 		run     echoRun
 		replies map[string]string // reply name -> what an error must contain ("": no error)
 	}{
-		{"password", authenticate(password, "", ""), authReplies},
-		{"application credential", authenticate(ApplicationCredential{ID: "ac-1", Secret: echoACSecret}, "", ""), authReplies},
-		{"totp with a receipt set by hand", authenticate(TOTP{UserID: "u-1", Passcode: echoPasscode}, echoReceipt, ""), authReplies},
-		{"token exchange", authenticate(TokenExchange{Token: echoToken}, "", ""), authReplies},
-		{"multi-factor continuation", authenticate(password, "", echoPasscode), map[string]string{
+		{"password", echoAuthenticate(password, "", ""), authReplies},
+		{"application credential", echoAuthenticate(ApplicationCredential{ID: "ac-1", Secret: echoACSecret}, "", ""), authReplies},
+		{"totp with a receipt set by hand", echoAuthenticate(TOTP{UserID: "u-1", Passcode: echoPasscode}, echoReceipt, ""), authReplies},
+		{"token exchange", echoAuthenticate(TokenExchange{Token: echoToken}, "", ""), authReplies},
+		{"multi-factor continuation", echoAuthenticate(password, "", echoPasscode), map[string]string{
 			then("error body"):         "the login with the passcode failed",
 			then("redirect elsewhere"): "redirect to",
 			then("redirect here"):      "EOF",
@@ -454,7 +454,7 @@ func TestServerEchoedSecretsNeverSurface(t *testing.T) {
 	}
 	// Redaction is only in what is printed: the token's data is the server's.
 	h0 := newHostileServer(t, "token fields")
-	got := authenticate(password, "", "")(t, h0, echoLogger(io.Discard))
+	got := echoAuthenticate(password, "", "")(t, h0, echoLogger(io.Discard))
 	tok := got[0].(*Token)
 	require.NotNil(t, tok)
 	assert.Equal(t, echoPassword, tok.User.Name)
