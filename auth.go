@@ -108,14 +108,16 @@ func (k *Keystone) Authenticate(ctx context.Context) (*Token, error) {
 		return nil, err
 	}
 	start := time.Now()
-	tok, err := k.authenticate(ctx, endpoint, k.request(), k.Receipt)
+	r := k.request()
+	secrets := append(r.secrets(), k.Receipt) // the first request's, redacted from every later answer too
+	tok, err := k.authenticate(ctx, endpoint, r, k.Receipt)
 	var mfa *MFARequiredError
 	if errors.As(err, &mfa) && k.Passcode != nil && needsTOTP(mfa) {
-		tok, err = k.continueWithPasscode(ctx, endpoint, mfa)
+		tok, err = k.continueWithPasscode(ctx, endpoint, mfa, secrets)
 	}
 	if err != nil {
 		if discoveryErr != nil && wrongEndpoint(err) {
-			err = &DiscoveryError{AuthURL: safeURL(endpoint.JoinPath("..")), Discovery: discoveryErr, Err: err}
+			err = &DiscoveryError{AuthURL: safeURL(endpoint.JoinPath("..")), Discovery: scrubbed(discoveryErr, secrets...), Err: err}
 		}
 		return nil, err
 	}
@@ -175,8 +177,9 @@ func (k *Keystone) caller() caller {
 }
 
 // authenticate posts one auth request. A 401 with a receipt comes back as
-// *MFARequiredError.
-func (k *Keystone) authenticate(ctx context.Context, endpoint *url.URL, r *wireAuthRequest, receipt string) (*Token, error) {
+// *MFARequiredError. Nothing the server answers shows the request's
+// secrets, or earlier (those of the login's earlier requests).
+func (k *Keystone) authenticate(ctx context.Context, endpoint *url.URL, r *wireAuthRequest, receipt string, earlier ...string) (*Token, error) {
 	body, err := json.Marshal(r)
 	if err != nil {
 		return nil, fmt.Errorf("ksauth: encoding the auth request: %w", err)
@@ -189,7 +192,7 @@ func (k *Keystone) authenticate(ctx context.Context, endpoint *url.URL, r *wireA
 	if receipt != "" {
 		header.Set("Openstack-Auth-Receipt", receipt)
 	}
-	ex, err := k.caller().call(ctx, http.MethodPost, u, header, body, append(r.secrets(), receipt)...)
+	ex, err := k.caller().call(ctx, http.MethodPost, u, header, body, append(append(r.secrets(), receipt), earlier...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -214,7 +217,9 @@ func (ex *exchange) issuedToken(id string) (*Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newToken(id, w, ex.sent, w.IssuedAt.Time), nil
+	tok := newToken(id, w, ex.sent, w.IssuedAt.Time)
+	tok.echoes = echoedSecrets(tok, ex.secrets)
+	return tok, nil
 }
 
 // validatedToken decodes a token Keystone describes (validation): the Date
@@ -225,7 +230,9 @@ func (ex *exchange) validatedToken(id string) (*Token, error) {
 		return nil, err
 	}
 	serverNow, _ := http.ParseTime(ex.header.Get("Date"))
-	return newToken(id, w, ex.sent, serverNow), nil
+	tok := newToken(id, w, ex.sent, serverNow)
+	tok.echoes = echoedSecrets(tok, ex.secrets)
+	return tok, nil
 }
 
 func (ex *exchange) tokenBody(id string) (*wireToken, error) {
@@ -243,19 +250,47 @@ func (ex *exchange) tokenBody(id string) (*wireToken, error) {
 	return w.Token, nil
 }
 
+// receiptError decodes a 401 with a receipt. The method names are the
+// server's: any but Keystone's own is redacted of the request's secrets
+// (and of the receipt) and cut short, for they are printed.
 func (ex *exchange) receiptError() error {
+	receipt := ex.header.Get("Openstack-Auth-Receipt")
+	ex.secrets = append(ex.secrets, receipt)
 	var w wireReceiptResponse
 	if err := ex.decode(&w); err != nil {
 		return err
 	}
 	u := w.Receipt.User
+	required := make([][]string, len(w.RequiredAuthMethods))
+	for i, set := range w.RequiredAuthMethods {
+		required[i] = ex.methodNames(set)
+	}
 	return &MFARequiredError{
-		Receipt:         ex.header.Get("Openstack-Auth-Receipt"),
-		RequiredMethods: w.RequiredAuthMethods,
-		Methods:         w.Receipt.Methods,
+		Receipt:         receipt,
+		RequiredMethods: required,
+		Methods:         ex.methodNames(w.Receipt.Methods),
 		User:            User{ID: u.ID, Name: u.Name, Domain: u.Domain},
 		ExpiresAt:       w.Receipt.ExpiresAt.Time,
 	}
+}
+
+// keystoneMethods are the auth method names Keystone knows: shown as they
+// are, whatever the secrets (a password "token" must not hide the method).
+var keystoneMethods = []string{"password", "token", "totp", "application_credential", "mapped", "openid",
+	"saml2", "oauth1", "oauth2", "external", "kerberos", "x509"}
+
+// methodNames are method names from the server, fit to print.
+func (ex *exchange) methodNames(methods []string) []string {
+	if methods == nil {
+		return nil
+	}
+	out := make([]string, len(methods))
+	for i, m := range methods {
+		if out[i] = m; !slices.Contains(keystoneMethods, m) {
+			out[i] = serverText(m, 40, ex.secrets)
+		}
+	}
+	return out
 }
 
 // needsTOTP reports whether some accepted method set would be complete with
@@ -278,8 +313,10 @@ func needsTOTP(e *MFARequiredError) bool {
 
 // continueWithPasscode completes a multi-factor login: the receipt, a TOTP
 // passcode for the receipt's user, and the scope again. A failure is the
-// receipt's *MFARequiredError with Err saying which step failed.
-func (k *Keystone) continueWithPasscode(ctx context.Context, endpoint *url.URL, mfa *MFARequiredError) (*Token, error) {
+// receipt's *MFARequiredError with Err saying which step failed. earlier
+// are the first request's secrets: the second request's answer may echo
+// them too.
+func (k *Keystone) continueWithPasscode(ctx context.Context, endpoint *url.URL, mfa *MFARequiredError, earlier []string) (*Token, error) {
 	if mfa.User.ID == "" { // a malformed receipt body: no one to send the passcode for
 		return nil, mfa.failed(errors.New("the receipt names no user id; cannot continue with a passcode"))
 	}
@@ -288,7 +325,7 @@ func (k *Keystone) continueWithPasscode(ctx context.Context, endpoint *url.URL, 
 		err = errors.New("empty")
 	}
 	if err != nil {
-		return nil, mfa.failed(fmt.Errorf("passcode: %w", err))
+		return nil, mfa.failed(fmt.Errorf("passcode: %w", scrubbed(err, append(earlier, mfa.Receipt)...)))
 	}
 	debug(ctx, k.Logger, "ksauth: continuing multi-factor login with a passcode", slog.Any("required", mfa.RequiredMethods))
 	r := &wireAuthRequest{}
@@ -296,7 +333,7 @@ func (k *Keystone) continueWithPasscode(ctx context.Context, endpoint *url.URL, 
 	if k.Scope != nil {
 		r.Auth.Scope = k.Scope.wire()
 	}
-	tok, err := k.authenticate(ctx, endpoint, r, mfa.Receipt)
+	tok, err := k.authenticate(ctx, endpoint, r, mfa.Receipt, earlier...)
 	if err != nil {
 		return nil, mfa.failed(fmt.Errorf("the login with the passcode failed: %w", err))
 	}

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 )
 
 // cleuraLogin is one login: the configuration, the parsed base URL, and
@@ -202,7 +203,28 @@ func (l *cleuraLogin) post(ctx context.Context, path string, body any) (*cleuraA
 	if err := ex.decode(&ans); err != nil {
 		return nil, nil, err
 	}
+	if ans.Token != "" { // a token is a secret: nothing printed later may quote it
+		l.secrets = append(l.secrets, ans.Token)
+		ex.secrets = l.secrets
+	}
+	ans.Type = l.factorName(ans.Type)
+	for i, o := range ans.Options {
+		ans.Options[i] = l.factorName(o)
+	}
 	return &ans, ex, nil
+}
+
+// cleuraFactors are the second factors Cleura names: shown as they are.
+var cleuraFactors = []string{"sms", "webauthn"}
+
+// factorName is a second factor's name from Cleura's answer, fit to print
+// in an error or a TwoFactorChallenge: any but Cleura's own is redacted of
+// the login's secrets and cut short.
+func (l *cleuraLogin) factorName(name string) string {
+	if name == "" || slices.Contains(cleuraFactors, name) {
+		return name
+	}
+	return serverText(name, 40, l.secrets)
 }
 
 func (l *cleuraLogin) send(ctx context.Context, path string, body any) (*exchange, error) {

@@ -11,6 +11,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -73,6 +74,10 @@ func (s configSearch) find(explicit, base string) (*configFile, error) {
 	return nil, nil
 }
 
+// yamlQuoted matches a value a YAML error quotes, e.g. "cannot unmarshal
+// !!str `hunter2...` into ...".
+var yamlQuoted = regexp.MustCompile("`[^`]*`")
+
 // loadConfigFile reads and parses one file (YAML, of which JSON is a part).
 func loadConfigFile(path string) (*configFile, error) {
 	raw, err := os.ReadFile(path)
@@ -84,7 +89,10 @@ func loadConfigFile(path string) (*configFile, error) {
 	}
 	var data map[string]any
 	if err := yaml.Unmarshal(raw, &data); err != nil {
-		return nil, &ConfigError{Source: path, Reason: "not valid YAML: " + redact(err.Error()), Err: err}
+		// A type error quotes the start of the value (secure.yaml holding a
+		// bare password, say): keep only where and what was wrong.
+		text := redact(yamlQuoted.ReplaceAllString(err.Error(), "(a value, not shown)"))
+		return nil, &ConfigError{Source: path, Reason: "not valid YAML: " + text, Err: &redactedError{text: text, err: err}}
 	}
 	return &configFile{path: path, data: data}, nil
 }

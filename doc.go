@@ -146,15 +146,22 @@
 // verb, with slog's text or JSON handler, or through encoding/json: tokens
 // print as a SHA-256 fingerprint ("sha256:1a2b3c4d"), credentials and
 // Keystone print their secret fields as REDACTED and URLs without user info.
-// Every string a server sends that reaches an error (message, title, request
-// id, a malformed value, a redirect's URL) is redacted of the request's
-// secrets and of anything shaped like a Keystone token, and cut short. One
-// case is out of any library's reach: fmt prints a value held in an
-// unexported field of your struct without calling its methods, so keep
-// credentials in exported fields or out of printed structs. Likewise %s and
-// %q of a struct with a field pointing to another of your structs: fmt
-// reports a bad verb for that pointer and dumps what it points to, calling
-// no method inside; print such structs with %v or %+v.
+// Every string a server sends that reaches an error, a log record or fmt
+// output (message, title, request id, multi-factor method names, a
+// malformed value, a redirect's or a next page's URL and host, what net/http
+// quotes of a malformed status line or header, a token's fields) is
+// redacted of the request's secrets, escaped or not, and of anything shaped
+// like a Keystone token; a multi-factor login's second answer is redacted of
+// the first request's secrets too. Values are quoted only as short
+// excerpts. This holds for the typed errors errors.As finds in the chain,
+// *url.Error included. Three cases are out of any library's reach: fmt prints
+// a value held in an unexported field of your struct without calling its
+// methods, so keep credentials in exported fields or out of printed
+// structs; %s or %q of a struct with a field pointing to another of
+// your structs makes fmt report a bad verb and dump what it points to,
+// calling no method inside (print such structs with %v or %+v); and an
+// [net/http.Client]'s own error quotes the URL of the request it was sending
+// (a redirect's target, as the server wrote it).
 //
 // Plain http:// is refused ([ErrInsecureTransport]) except to a loopback
 // address, unless AllowInsecureHTTP is set. TLS verification is never turned

@@ -226,8 +226,10 @@ func sameHost(a, b *url.URL) bool {
 
 // sameHostClient returns a copy of c (or the default client) that refuses
 // redirects to another host or scheme, so neither a request body full of
-// credentials nor an X-Auth-Token header ever follows one.
-func sameHostClient(c *http.Client) *http.Client {
+// credentials nor an X-Auth-Token header ever follows one. The refusal
+// names the host the server redirected to, redacted of secrets (the
+// request's): a hostile server may write one there.
+func sameHostClient(c *http.Client, secrets ...string) *http.Client {
 	if c == nil {
 		c = defaultHTTPClient
 	}
@@ -235,7 +237,7 @@ func sameHostClient(c *http.Client) *http.Client {
 	userCheck := c.CheckRedirect
 	copied.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		if hostKey(req.URL) != hostKey(via[0].URL) {
-			return fmt.Errorf("%w: redirect to %s", ErrUntrustedHost, hostKey(req.URL))
+			return fmt.Errorf("%w: redirect to %s", ErrUntrustedHost, serverHost(req.URL, secrets))
 		}
 		if !strings.EqualFold(req.URL.Scheme, via[0].URL.Scheme) { // https → http on the same host:port
 			return fmt.Errorf("%w: redirect from %s to %s", ErrUntrustedHost, via[0].URL.Scheme, req.URL.Scheme)
@@ -249,6 +251,17 @@ func sameHostClient(c *http.Client) *http.Client {
 		return nil
 	}
 	return &copied
+}
+
+// serverHost prints the host of a URL a server chose, for errors and logs:
+// its host key (lower case, port filled in), redacted of secrets (as they
+// are and in lower case) and token shapes, and cut short.
+func serverHost(u *url.URL, secrets []string) string {
+	key := hostKey(u)
+	for _, s := range secrets {
+		key = redact(key, s, strings.ToLower(s))
+	}
+	return truncate(key, 100)
 }
 
 // safeURL prints a URL for errors and logs: no user info, no query, no fragment.

@@ -66,11 +66,11 @@ func (c caller) call(ctx context.Context, method string, u *url.URL, header http
 	if err != nil {
 		return nil, ex.sendError(err, 1)
 	}
-	client := sameHostClient(c.client)
+	client := sameHostClient(c.client, secrets...)
 	resp, attempts, err := c.retry.do(req, func(r *http.Request) (*http.Response, error) {
 		ex.sent = time.Now()
 		return client.Do(r)
-	}, c.log)
+	}, c.log, secrets...)
 	if err != nil {
 		return nil, ex.sendError(err, attempts)
 	}
@@ -153,24 +153,26 @@ func (ex *exchange) decode(v any) error {
 // quote the body: both are redacted of the request's secrets.
 func (ex *exchange) malformed(reason string, err error) *MalformedResponseError {
 	if err != nil {
-		err = &redactedError{text: redact(err.Error(), ex.secrets...), err: err}
+		err = &redactedError{text: redact(err.Error(), ex.secrets...), err: scrubbed(err, ex.secrets...)}
 	}
-	return &MalformedResponseError{Method: ex.method, URL: safeURL(ex.url), StatusCode: ex.status,
+	return &MalformedResponseError{Method: ex.method, URL: ex.safeURL(), StatusCode: ex.status,
 		Reason: redact(reason, ex.secrets...), Err: err}
 }
 
 // sendError reports a request that got no response. net/http's errors quote
-// URLs (a redirect's Location among them): they lose user info and query,
-// and the whole text is redacted of the request's secrets.
+// URLs (a redirect's Location among them) and what a malformed response
+// said: the URLs lose user info and query, and every text in the chain is
+// redacted of the request's secrets (see scrubbed).
 func (ex *exchange) sendError(err error, attempts int) *RequestSendError {
-	if ue, ok := err.(*url.Error); ok {
-		c := *ue
-		c.URL = redactURL(ue.URL)
-		err = &c
-	}
+	err = scrubbed(err, ex.secrets...)
 	err = &redactedError{text: redact(err.Error(), ex.secrets...), err: err}
-	return &RequestSendError{Method: ex.method, URL: safeURL(ex.url), Attempts: attempts, Err: err}
+	return &RequestSendError{Method: ex.method, URL: ex.safeURL(), Attempts: attempts, Err: err}
 }
+
+// safeURL prints the request's URL for an error: a page after the first
+// of a listing is at a URL the server chose, so it is redacted of the
+// request's secrets too.
+func (ex *exchange) safeURL() string { return redact(safeURL(ex.url), ex.secrets...) }
 
 // redactedError is err with its text redacted; errors.Is and errors.As
 // still see err.
@@ -188,7 +190,7 @@ func (e *redactedError) Unwrap() error { return e.err }
 func (ex *exchange) httpError() *HTTPError {
 	e := &HTTPError{
 		Method:     ex.method,
-		URL:        safeURL(ex.url),
+		URL:        ex.safeURL(),
 		StatusCode: ex.status,
 		RequestID:  serverText(requestID(ex.header), 80, ex.secrets),
 		Attempts:   ex.attempts,

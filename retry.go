@@ -79,8 +79,9 @@ func (p *RetryPolicy) backoff(n int) time.Duration {
 // fresh body from req.GetBody. Responses that are not returned are drained
 // (bounded) and closed. When attempts run out the last response is
 // returned, and so is a response whose wait would outlast ctx's deadline;
-// when ctx ends during a wait, ctx's error.
-func (p *RetryPolicy) do(req *http.Request, send func(*http.Request) (*http.Response, error), log *slog.Logger) (*http.Response, int, error) {
+// when ctx ends during a wait, ctx's error. secrets are the request's: the
+// URL logged (a redirect hop's may be the server's choice) shows none.
+func (p *RetryPolicy) do(req *http.Request, send func(*http.Request) (*http.Response, error), log *slog.Logger, secrets ...string) (*http.Response, int, error) {
 	ctx := req.Context()
 	attempt := req
 	for n := 1; ; n++ {
@@ -92,7 +93,7 @@ func (p *RetryPolicy) do(req *http.Request, send func(*http.Request) (*http.Resp
 		if !retry || pastDeadline(ctx, wait) {
 			return resp, n, err
 		}
-		debug(ctx, log, "ksauth: retrying", slog.String("method", req.Method), slog.String("url", safeURL(req.URL)),
+		debug(ctx, log, "ksauth: retrying", slog.String("method", req.Method), slog.String("url", serverURL(req.URL, secrets)),
 			slog.Int("status", statusOf(resp)), slog.Int("attempt", n), slog.Duration("wait", wait))
 		if resp != nil {
 			drain(resp.Body)

@@ -189,7 +189,7 @@ func (s *Session) publish(ctx context.Context, f *flight, old *entry, st tokenSt
 	if old.state(now).usable() && cur != nil && cur.tok == old.tok {
 		s.cur.Store(old.withRefreshAt(now.Add(refreshBackoff(old.failures)), old.failures+1))
 	}
-	s.logFailed(ctx, f.err, old.refreshReason(st), took)
+	s.logFailed(ctx, f.err, old.refreshReason(st), took, old.tokenID())
 }
 
 // logRefreshed records a new token: at Info when it ends a failure streak.
@@ -205,14 +205,16 @@ func (s *Session) logRefreshed(ctx context.Context, e *entry, reason string, too
 
 // logFailed records a failed authentication: at Warn for the first of a
 // streak, so an operator sees it before the token expires, then at Debug.
-func (s *Session) logFailed(ctx context.Context, err error, reason string, took time.Duration) {
+// The error is redacted of token shapes and of the token being replaced
+// (oldID), which an Authenticator's server may echo.
+func (s *Session) logFailed(ctx context.Context, err error, reason string, took time.Duration, oldID string) {
 	level := slog.LevelDebug
 	if s.failures == 0 {
 		level = slog.LevelWarn
 	}
 	s.failures++
 	logAt(ctx, s.opts.logger(), level, "ksauth: token refresh failed", slog.String("reason", reason),
-		slog.Duration("took", took), slog.Int("failures", s.failures), slog.String("error", redact(err.Error())))
+		slog.Duration("took", took), slog.Int("failures", s.failures), slog.String("error", redact(err.Error(), oldID)))
 }
 
 // authenticate gets a token and computes when to refresh it.

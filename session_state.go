@@ -165,6 +165,14 @@ func headerValues(tok *Token) []headerValue {
 	return values
 }
 
+// tokenID is e's token's ID, "" when there is none.
+func (e *entry) tokenID() string {
+	if e == nil || e.tok == nil {
+		return ""
+	}
+	return e.tok.ID
+}
+
 // withRefreshAt returns a copy of e to be refreshed at t (capped at the
 // expiry) after failures failed refreshes.
 func (e *entry) withRefreshAt(t time.Time, failures int) *entry {

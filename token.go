@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"reflect"
+	"slices"
 	"time"
 )
 
@@ -51,6 +53,10 @@ type Token struct {
 	// kind says which headers carry the token and how a service refuses it.
 	// nil: Keystone's.
 	kind *tokenKind
+	// echoes are the secrets of the request that obtained the token which
+	// the server wrote into its fields (a user or project name, a catalog
+	// URL): every way of printing the token redacts them.
+	echoes []string
 }
 
 // User is the token's owner.
@@ -206,6 +212,7 @@ func (t *Token) String() string {
 	if t == nil {
 		return "Token(nil)"
 	}
+	t = t.shown()
 	exp := "never"
 	if !t.ExpiresAt.IsZero() {
 		exp = t.ExpiresAt.Format(time.RFC3339)
@@ -222,7 +229,7 @@ func (t Token) Format(f fmt.State, verb rune) {
 		return
 	}
 	type token Token
-	c := token(t)
+	c := token(*(&t).shown())
 	c.ID = fingerprint(t.ID)
 	formatRedacted(f, verb, &c)
 }
@@ -232,7 +239,7 @@ func (t Token) Format(f fmt.State, verb rune) {
 // JSON handler uses encoding/json for a Token value or a slice of tokens).
 func (t Token) MarshalJSON() ([]byte, error) {
 	type token Token
-	c := token(t)
+	c := token(*(&t).shown())
 	c.ID = fingerprint(t.ID)
 	return json.Marshal(c)
 }
@@ -242,12 +249,86 @@ func (t *Token) LogValue() slog.Value {
 	if t == nil {
 		return slog.StringValue("<nil>")
 	}
+	t = t.shown()
 	return slog.GroupValue(
 		slog.String("id", fingerprint(t.ID)),
 		slog.String("user", t.User.Name),
 		slog.String("scope", t.scopeString()),
 		slog.Time("expires_at", t.ExpiresAt),
 	)
+}
+
+// shown is t as it is printed: t itself or, when its server echoed secrets
+// of the request into it, a copy with them redacted from every string
+// field but the ID (printed as its fingerprint anyway).
+func (t *Token) shown() *Token {
+	if len(t.echoes) == 0 {
+		return t
+	}
+	c := *t
+	c.echoes = nil
+	v := reflect.ValueOf(&c).Elem()
+	for i := range v.NumField() {
+		if v.Type().Field(i).IsExported() {
+			v.Field(i).Set(redactStrings(v.Field(i), t.echoes))
+		}
+	}
+	c.ID = t.ID
+	return &c
+}
+
+// redactStrings returns a copy of v with every string in it (in exported
+// struct fields, slices and pointees) redacted of secrets.
+func redactStrings(v reflect.Value, secrets []string) reflect.Value {
+	switch v.Kind() {
+	case reflect.String:
+		r := reflect.New(v.Type()).Elem()
+		r.SetString(redact(v.String(), secrets...))
+		return r
+	case reflect.Pointer:
+		if v.IsNil() {
+			return v
+		}
+		p := reflect.New(v.Type().Elem())
+		p.Elem().Set(redactStrings(v.Elem(), secrets))
+		return p
+	case reflect.Slice:
+		if v.IsNil() {
+			return v
+		}
+		s := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
+		for i := range v.Len() {
+			s.Index(i).Set(redactStrings(v.Index(i), secrets))
+		}
+		return s
+	case reflect.Struct:
+		s := reflect.New(v.Type()).Elem()
+		s.Set(v)
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				s.Field(i).Set(redactStrings(v.Field(i), secrets))
+			}
+		}
+		return s
+	}
+	return v
+}
+
+// echoedSecrets are those of secrets (a request's) that the server wrote
+// into t's fields.
+func echoedSecrets(t *Token, secrets []string) []string {
+	data, err := t.MarshalJSON()
+	if err != nil {
+		return secrets
+	}
+	text := redact(string(data))
+	var out []string
+	for _, s := range secrets {
+		if redact(text, s) != text && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // newToken converts a decoded token body. sent is the local time the request

@@ -67,16 +67,16 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	r, callerToken := cloneRequest(req)
 	switch {
-	case !trusted: // a redirect hop to another host
+	case !trusted: // a redirect hop to another host, named by the server: it may have written the token there
 		e.tok.dropHeaders(r.Header)
 		debug(req.Context(), t.logger(), "ksauth: redirected to an untrusted host; sending the request without the token",
-			slog.String("host", hostKey(req.URL)))
-		return t.send(r)
+			slog.String("host", serverHost(req.URL, []string{e.tok.ID})))
+		return t.send(r, e.tok.ID)
 	case callerToken:
-		return t.send(r)
+		return t.send(r, r.Header.Get(authTokenHeader), e.tok.ID)
 	}
 	e.setHeaders(r.Header)
-	resp, err := t.send(r)
+	resp, err := t.send(r, e.tok.ID)
 	if err != nil || !e.tok.rejected(resp) {
 		return resp, err
 	}
@@ -106,13 +106,14 @@ func (t *Transport) prepare(req *http.Request) (e *entry, trusted bool, err erro
 	switch trusted, err = t.trusts(e, req.URL); {
 	case err != nil:
 		return nil, false, err
-	case trusted && redirect:
-		return e, true, checkScheme(req.URL, t.AllowInsecureHTTP)
+	case trusted && redirect: // the URL is the server's choice: it may hold the token
+		return e, true, scrubbed(checkScheme(req.URL, t.AllowInsecureHTTP), e.tok.ID)
 	case trusted || redirect:
 		return e, trusted, nil
 	}
+	// The URL may be a server's (a link in a listing): it may hold the token.
 	return nil, false, fmt.Errorf("%w: %s (not the auth host, not in the catalog, not in Transport.AllowedHosts)",
-		ErrUntrustedHost, hostKey(req.URL))
+		ErrUntrustedHost, serverHost(req.URL, []string{e.tok.ID}))
 }
 
 // reauth answers a rejection of sent: it invalidates sent and, if the body
@@ -127,7 +128,7 @@ func (t *Transport) reauth(req *http.Request, sent *Token, resp *http.Response) 
 	e, err := t.Session.current(req.Context())
 	if err != nil {
 		drain(resp.Body)
-		return nil, &ReauthError{Method: req.Method, URL: safeURL(req.URL), StatusCode: resp.StatusCode, Err: err}
+		return nil, &ReauthError{Method: req.Method, URL: serverURL(req.URL, []string{sent.ID}), StatusCode: resp.StatusCode, Err: err}
 	}
 	if trusted, _ := t.trusts(e, req.URL); !trusted || e.tok == sent {
 		return resp, nil
@@ -138,19 +139,24 @@ func (t *Transport) reauth(req *http.Request, sent *Token, resp *http.Response) 
 		return nil, err
 	}
 	e.setHeaders(r.Header)
-	return t.send(r)
+	return t.send(r, e.tok.ID, sent.ID)
 }
 
 // send sends r through Base, retrying as the policy says. A failure after
-// retries says how many attempts were made.
-func (t *Transport) send(r *http.Request) (*http.Response, error) {
+// retries says how many attempts were made. secrets are the tokens r
+// carries: a failure is redacted of them (net/http's errors quote what a
+// malformed response said, a server's echo of the token, say).
+func (t *Transport) send(r *http.Request, secrets ...string) (*http.Response, error) {
 	base := t.Base
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	resp, attempts, err := t.Retry.do(r, base.RoundTrip, t.logger())
-	if err != nil && attempts > 1 {
-		err = &RequestSendError{Method: r.Method, URL: safeURL(r.URL), Attempts: attempts, Err: err}
+	resp, attempts, err := t.Retry.do(r, base.RoundTrip, t.logger(), secrets...)
+	if err != nil {
+		err = scrubbed(err, secrets...)
+		if attempts > 1 {
+			err = &RequestSendError{Method: r.Method, URL: serverURL(r.URL, secrets), Attempts: attempts, Err: err}
+		}
 	}
 	return resp, err
 }
