@@ -274,6 +274,15 @@ func echoAuthenticate(cred Credential, receipt, passcode string) echoRun {
 	}
 }
 
+// echoDiscoveryFallback logs in at the server's root: discovery meets the
+// hostile reply first, then the login at root + /v3 that ksauth falls back to.
+func echoDiscoveryFallback(t *testing.T, h *hostileServer, log *slog.Logger) []any {
+	k := echoKeystone(h, log, Password{UserID: "u-1", Password: echoPassword})
+	k.AuthURL = h.URL
+	tok, err := k.Authenticate(context.Background())
+	return []any{tok, err, k}
+}
+
 // sessionTokens asks a Session over Keystone for a token n times: its
 // refresh-failed records come at Warn, then at Debug; a success after
 // failures at Info.
@@ -414,6 +423,9 @@ func TestServerEchoedSecretsNeverSurface(t *testing.T) {
 			then("status line"):        "malformed HTTP status code",
 			then("timestamps"):         "not in a Keystone format",
 			then("receipt"):            "multi-factor authentication required",
+		}},
+		{"discovery, then the fallback login", echoDiscoveryFallback, map[string]string{
+			"error body": "400 Bad Request", "status line": "version discovery at", "malformed JSON": "version discovery at",
 		}},
 		{"session refresh", sessionTokens(3), map[string]string{
 			"error body": "400 Bad Request", "status line": "malformed HTTP", "redirect elsewhere": "redirect to",
