@@ -207,6 +207,9 @@ func isLoopback(host string) bool {
 // checkScheme refuses anything but https, and http to loopback unless
 // allowInsecure.
 func checkScheme(u *url.URL, allowInsecure bool) error {
+	if u.Scheme == "https" { // what url.Parse leaves of almost every URL: no case folding
+		return nil
+	}
 	switch strings.ToLower(u.Scheme) {
 	case "https":
 		return nil
