@@ -70,6 +70,44 @@ func ExampleKeystone_Authenticate_wrongPassword() {
 	// true
 }
 
+// A user whose multi-factor rules ask for a password and a TOTP passcode:
+// Keystone answers the password alone with a receipt, and the login goes on
+// with the passcode from Passcode. Without Passcode, that answer is an
+// *ksauth.MFARequiredError.
+func ExampleKeystone_Authenticate_totp() {
+	srv := keystonetest.NewServer()
+	defer srv.Close()
+	const secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ" // the user's TOTP credential
+	srv.AddUser(keystonetest.User{
+		Name:         "tess",
+		Password:     "tess-password",
+		TOTPSecret:   secret,
+		MFARules:     [][]string{{"password", "totp"}},
+		ProjectRoles: map[string][]string{keystonetest.DemoProjectID: {"member"}},
+	})
+
+	k := &ksauth.Keystone{
+		AuthURL:     srv.AuthURL(),
+		HTTPClient:  srv.Client(),
+		Credentials: ksauth.Password{Username: "tess", UserDomain: ksauth.Domain{ID: "default"}, Password: "tess-password"},
+		Scope:       ksauth.ProjectScope{ID: keystonetest.DemoProjectID},
+	}
+	_, err := k.Authenticate(context.Background())
+	var mfa *ksauth.MFARequiredError
+	fmt.Println("receipt:", errors.As(err, &mfa))
+
+	k.Passcode = ksauth.TOTPSource(secret)
+	tok, err := k.Authenticate(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	methods := slices.Sorted(slices.Values(tok.Methods))
+	fmt.Println("user:", tok.User.Name, "methods:", methods)
+	// Output:
+	// receipt: true
+	// user: tess methods: [password totp]
+}
+
 // Credentials and scopes are checked before anything is sent.
 func ExampleKeystone_Authenticate_validation() {
 	k := &ksauth.Keystone{
