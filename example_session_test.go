@@ -97,8 +97,7 @@ func ExampleTransport() {
 	get := func(url string) {
 		resp, err := client.Get(url)
 		if err != nil {
-			fmt.Println("error:", errors.Is(err, ksauth.ErrUntrustedHost))
-			return
+			log.Fatal(err)
 		}
 		resp.Body.Close()
 		fmt.Println(resp.Status)
@@ -108,12 +107,14 @@ func ExampleTransport() {
 	srv.RejectNext(1) // the token is refused once, as if revoked
 	get(servers)
 	fmt.Println("logins:", srv.Requests("POST /v3/auth/tokens"), "compute calls:", srv.Requests("GET /compute/"))
-	get("https://elsewhere.example/")
+
+	_, err := client.Get("https://elsewhere.example/")
+	fmt.Println("untrusted host:", errors.Is(err, ksauth.ErrUntrustedHost))
 	// Output:
 	// 200 OK
 	// 200 OK
 	// logins: 2 compute calls: 3
-	// error: true
+	// untrusted host: true
 }
 
 // A 429 with Retry-After is waited out and the request sent again; a server
@@ -146,13 +147,14 @@ func ExampleRetryPolicy() {
 	resp.Body.Close()
 	fmt.Println(resp.Status, "after", srv.Requests("GET /compute/"), "attempts")
 
+	srv.ResetRequestCounts()
 	srv.RateLimitNext(1, time.Minute) // 429, Retry-After: 60
 	resp, err = client.Get(servers)
 	if err != nil {
 		log.Fatal(err)
 	}
 	resp.Body.Close()
-	fmt.Println(resp.Status, "after", srv.Requests("GET /compute/")-2, "attempt")
+	fmt.Println(resp.Status, "after", srv.Requests("GET /compute/"), "attempt")
 	// Output:
 	// 200 OK after 2 attempts
 	// 429 Too Many Requests after 1 attempt
