@@ -4,48 +4,30 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 
 	"github.com/ksauth/ksauth"
+	"github.com/ksauth/ksauth/keystonetest"
 )
 
-// fakeCleuraAPI answers Cleura's v2 login with an SMS second factor, and
-// echoes the token headers of other calls.
-func fakeCleuraAPI() *httptest.Server {
-	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var in struct{ Code json.Number }
-		_ = json.NewDecoder(r.Body).Decode(&in)
-		switch r.URL.Path {
-		case "/auth/v2/tokens":
-			w.WriteHeader(http.StatusCreated)
-			io.WriteString(w, `{"result":"twofactor_required","type":"sms","verification":"v-1"}`)
-		case "/auth/v2/request-sms-code":
-			w.WriteHeader(http.StatusNoContent)
-		case "/auth/v2/tokens-by-sms-code":
-			io.WriteString(w, `{"token":"token-for-`+in.Code.String()+`"}`)
-		default:
-			fmt.Fprintf(w, "%s %s as %s", r.Method, r.URL.Path, r.Header.Get("X-AUTH-LOGIN"))
-		}
-	}))
-}
-
 // A Cleura login with an SMS code, then a call through a Session's client,
-// which sends X-AUTH-LOGIN and X-AUTH-TOKEN.
+// which sends X-AUTH-LOGIN and X-AUTH-TOKEN. keystonetest serves Cleura's
+// REST API too; its SMSCode reads the code the SMS would carry.
 func ExampleCleura() {
-	srv := fakeCleuraAPI()
+	srv := keystonetest.NewServer()
 	defer srv.Close()
 
 	c := &ksauth.Cleura{
-		BaseURL:  srv.URL, // "": ksauth.CleuraURL
-		Login:    "carla",
-		Password: "example-password",
+		BaseURL:    srv.URL, // "": ksauth.CleuraURL
+		HTTPClient: srv.Client(),
+		Login:      keystonetest.CleuraLogin,
+		Password:   keystonetest.CleuraPassword,
 		TwoFactor: func(ctx context.Context, ch ksauth.TwoFactorChallenge) (string, error) {
 			fmt.Println("second factor:", ch.Method)
-			return "482139", nil // ksauth.PromptTwoFactor(os.Stdin, os.Stderr) asks on a terminal
+			// ksauth.PromptTwoFactor(os.Stdin, os.Stderr) asks on a terminal.
+			code, _ := srv.SMSCode(ch.Login)
+			return code, nil
 		},
 	}
 	client := ksauth.NewSession(c, nil).Client()
@@ -54,11 +36,14 @@ func ExampleCleura() {
 		log.Fatal(err)
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	fmt.Println(string(body))
-	fmt.Println(strings.Contains(fmt.Sprint(c), "example-password"))
+	var domains []struct{ Name string }
+	if err := json.NewDecoder(resp.Body).Decode(&domains); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(resp.Status, "domain:", domains[0].Name)
+	fmt.Println("password printed:", strings.Contains(fmt.Sprint(c), keystonetest.CleuraPassword))
 	// Output:
 	// second factor: sms
-	// GET /accesscontrol/v1/openstack/domains as carla
-	// false
+	// 200 OK domain: carla-domain
+	// password printed: false
 }

@@ -1,65 +1,31 @@
 package ksauth_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log"
-	"net/http"
-	"net/http/httptest"
-	"os"
+	"slices"
+	"strings"
 
 	"github.com/ksauth/ksauth"
+	"github.com/ksauth/ksauth/keystonetest"
 )
 
-// fakeKeystone answers POST /v3/auth/tokens with a real Keystone response
-// (testdata/keystone/auth_password_project_name.json): alice, project demo.
-// Any password other than "alice-secret" gets Keystone's 401.
-func fakeKeystone() *httptest.Server {
-	capture, err := os.ReadFile("testdata/keystone/auth_password_project_name.json")
-	if err != nil {
-		log.Fatal(err)
-	}
-	var srv *httptest.Server
-	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var body bytes.Buffer
-		_, _ = body.ReadFrom(r.Body)
-		w.Header().Set("Content-Type", "application/json")
-		if r.URL.Path != "/v3/auth/tokens" || !bytes.Contains(body.Bytes(), []byte(`"password":"alice-secret"`)) {
-			w.WriteHeader(http.StatusUnauthorized)
-			fmt.Fprint(w, `{"error":{"code":401,"message":"The request you have made requires authentication.","title":"Unauthorized"}}`)
-			return
-		}
-		w.Header().Set("X-Subject-Token", "gAAAAAB-example-token")
-		w.WriteHeader(http.StatusCreated)
-		w.Write(responseBody(capture, srv.URL))
-	}))
-	return srv
-}
-
-// responseBody returns a capture's response body with its URLs pointing at base.
-func responseBody(capture []byte, base string) []byte {
-	var c struct {
-		Response struct{ Body json.RawMessage }
-	}
-	if err := json.Unmarshal(capture, &c); err != nil {
-		log.Fatal(err)
-	}
-	return bytes.ReplaceAll(c.Response.Body, []byte("http://127.0.0.1:5055"), []byte(base))
-}
-
+// A password login scoped to a project. The examples run against
+// keystonetest, an in-process fake Keystone: against a real cloud, set
+// AuthURL to its identity endpoint and leave HTTPClient nil.
 func ExampleKeystone_Authenticate() {
-	srv := fakeKeystone()
+	srv := keystonetest.NewServer()
 	defer srv.Close()
 
 	k := &ksauth.Keystone{
-		AuthURL: srv.URL + "/v3",
+		AuthURL:    srv.AuthURL(), // e.g. "https://keystone.example.com:5000/v3"
+		HTTPClient: srv.Client(),
 		Credentials: ksauth.Password{
-			Username:   "alice",
+			Username:   "demo",
 			UserDomain: ksauth.Domain{Name: "Default"},
-			Password:   "alice-secret",
+			Password:   keystonetest.DemoPassword,
 		},
 		Scope: ksauth.ProjectScope{Name: "demo", Domain: ksauth.Domain{Name: "Default"}},
 	}
@@ -67,24 +33,36 @@ func ExampleKeystone_Authenticate() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	var roles []string
+	for _, r := range tok.Roles {
+		roles = append(roles, r.Name)
+	}
+	slices.Sort(roles)
 	fmt.Println("user:", tok.User.Name)
 	fmt.Println("project:", tok.Project.Name)
+	fmt.Println("roles:", roles)
 	fmt.Println("services:", len(tok.Catalog))
-	fmt.Println("id printed as:", fmt.Sprint(tok)[:23])
+	fmt.Println("lifetime:", tok.Lifetime())
+	// A token prints as a fingerprint, never as its ID.
+	fmt.Println("ID printed:", strings.Contains(fmt.Sprint(tok), tok.ID))
 	// Output:
-	// user: alice
+	// user: demo
 	// project: demo
-	// services: 7
-	// id printed as: Token(sha256:585f73b5,
+	// roles: [member reader]
+	// services: 3
+	// lifetime: 1h0m0s
+	// ID printed: false
 }
 
+// A wrong password is Keystone's 401, which matches ErrUnauthorized.
 func ExampleKeystone_Authenticate_wrongPassword() {
-	srv := fakeKeystone()
+	srv := keystonetest.NewServer()
 	defer srv.Close()
 
 	k := &ksauth.Keystone{
-		AuthURL:     srv.URL + "/v3",
-		Credentials: ksauth.Password{UserID: "a1c340e77cb64d0685e7df614b6fb5e6", Password: "guess"},
+		AuthURL:     srv.AuthURL(),
+		HTTPClient:  srv.Client(),
+		Credentials: ksauth.Password{UserID: keystonetest.DemoUserID, Password: "guess"},
 	}
 	_, err := k.Authenticate(context.Background())
 	fmt.Println(errors.Is(err, ksauth.ErrUnauthorized))
@@ -92,6 +70,45 @@ func ExampleKeystone_Authenticate_wrongPassword() {
 	// true
 }
 
+// A user whose multi-factor rules ask for a password and a TOTP passcode:
+// Keystone answers the password alone with a receipt, and the login goes on
+// with the passcode from Passcode. Without Passcode, that answer is an
+// *ksauth.MFARequiredError.
+func ExampleKeystone_Authenticate_totp() {
+	srv := keystonetest.NewServer()
+	defer srv.Close()
+	const secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ" // the user's TOTP credential
+	srv.AddUser(keystonetest.User{
+		Name:         "tess",
+		Password:     "tess-password",
+		TOTPSecret:   secret,
+		MFARules:     [][]string{{"password", "totp"}},
+		ProjectRoles: map[string][]string{keystonetest.DemoProjectID: {"member"}},
+	})
+
+	k := &ksauth.Keystone{
+		AuthURL:     srv.AuthURL(),
+		HTTPClient:  srv.Client(),
+		Credentials: ksauth.Password{Username: "tess", UserDomain: ksauth.Domain{ID: "default"}, Password: "tess-password"},
+		Scope:       ksauth.ProjectScope{ID: keystonetest.DemoProjectID},
+	}
+	_, err := k.Authenticate(context.Background())
+	var mfa *ksauth.MFARequiredError
+	fmt.Println("receipt:", errors.As(err, &mfa))
+
+	k.Passcode = ksauth.TOTPSource(secret)
+	tok, err := k.Authenticate(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	methods := slices.Sorted(slices.Values(tok.Methods))
+	fmt.Println("user:", tok.User.Name, "methods:", methods)
+	// Output:
+	// receipt: true
+	// user: tess methods: [password totp]
+}
+
+// Credentials and scopes are checked before anything is sent.
 func ExampleKeystone_Authenticate_validation() {
 	k := &ksauth.Keystone{
 		AuthURL:     "https://keystone.example.com:5000",
@@ -103,27 +120,80 @@ func ExampleKeystone_Authenticate_validation() {
 	// ksauth: invalid Credentials.UserDomain: a user given by name needs its domain (ID or Name)
 }
 
-func ExampleCatalog_Endpoint() {
-	srv := fakeKeystone()
+// An application credential carries its own project and roles: the token
+// is scoped without a Scope.
+func ExampleApplicationCredential() {
+	srv := keystonetest.NewServer()
 	defer srv.Close()
+
 	k := &ksauth.Keystone{
-		AuthURL:     srv.URL + "/v3",
-		Credentials: ksauth.Password{Username: "alice", UserDomain: ksauth.Domain{Name: "Default"}, Password: "alice-secret"},
+		AuthURL:    srv.AuthURL(),
+		HTTPClient: srv.Client(),
+		Credentials: ksauth.ApplicationCredential{
+			ID:     keystonetest.DemoAppCredID,
+			Secret: keystonetest.DemoAppCredSecret,
+		},
+	}
+	tok, err := k.Authenticate(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("user:", tok.User.Name)
+	fmt.Println("project:", tok.Project.Name)
+	fmt.Println("credential:", tok.ApplicationCredential.Name)
+	fmt.Println("methods:", tok.Methods)
+
+	// Keystone refuses a scope sent with an application credential, and
+	// ksauth refuses it before sending.
+	k.Scope = ksauth.ProjectScope{ID: keystonetest.AdminProjectID}
+	_, err = k.Authenticate(context.Background())
+	var verr *ksauth.ValidationError
+	fmt.Println("scope refused:", errors.As(err, &verr), verr.Field)
+	// Output:
+	// user: demo
+	// project: demo
+	// credential: demo-ac
+	// methods: [application_credential]
+	// scope refused: true Scope
+}
+
+// Finding a service's URL in a token's catalog: by type (the official
+// type finds its aliases), name, region and interfaces in order of
+// preference.
+func ExampleCatalog_Endpoint() {
+	srv := keystonetest.NewInMemoryServer() // at https://keystone.test
+	defer srv.Close()
+	// The default catalog (identity, compute, object-store) and a volume
+	// service in a second region, under the older type name "volumev3".
+	srv.SetCatalog(append(keystonetest.DefaultCatalog(srv.URL), keystonetest.Service{
+		Type: "volumev3",
+		Name: "cinderv3",
+		Endpoints: []keystonetest.Endpoint{
+			{Interface: "internal", Region: "RegionTwo", URL: srv.URL + "/volume/v3/%(project_id)s"},
+		},
+	}))
+	k := &ksauth.Keystone{
+		AuthURL:     srv.AuthURL(),
+		HTTPClient:  srv.Client(),
+		Credentials: ksauth.Password{UserID: keystonetest.DemoUserID, Password: keystonetest.DemoPassword},
 	}
 	tok, err := k.Authenticate(context.Background())
 	if err != nil {
 		log.Fatal(err)
 	}
 
-	compute, _ := tok.Catalog.Endpoint(ksauth.EndpointOpts{Type: "compute", Region: "RegionTwo"})
+	compute, _ := tok.Catalog.Endpoint(ksauth.EndpointOpts{Type: "compute"})
 	fmt.Println(compute)
-	// The official type finds its aliases, and interfaces go in preference order.
-	volume, _ := tok.Catalog.Endpoint(ksauth.EndpointOpts{Type: "block-storage", Name: "cinderv3", Interfaces: []string{"internal", "public"}})
+	volume, _ := tok.Catalog.Endpoint(ksauth.EndpointOpts{
+		Type:       "block-storage",
+		Region:     "RegionTwo",
+		Interfaces: []string{"public", "internal"},
+	})
 	fmt.Println(volume)
-	_, err = tok.Catalog.Endpoint(ksauth.EndpointOpts{Type: "compute", Region: "regiontwo"})
+	_, err = tok.Catalog.Endpoint(ksauth.EndpointOpts{Type: "compute", Region: "regionone"})
 	fmt.Println(err)
 	// Output:
-	// http://public.regiontwo.example.test:8774/v2.1
-	// http://internal.regionone.example.test:8776/v3/172d9bc5ed114531a3e52e6787ef3db0
-	// ksauth: no endpoint for service type "compute" in region "regiontwo" with interface public; the catalog has regions [RegionOne RegionTwo] and interfaces [public internal admin] (region "regiontwo" differs only in case from "RegionTwo"; regions are case-sensitive)
+	// https://keystone.test/compute/v2.1
+	// https://keystone.test/volume/v3/8a1d4e7c2b9f4c0d9e3a5b6c7d8e9f01
+	// ksauth: no endpoint for service type "compute" in region "regionone" with interface public; the catalog has regions [RegionOne] and interfaces [public internal admin] (region "regionone" differs only in case from "RegionOne"; regions are case-sensitive)
 }
