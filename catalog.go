@@ -253,7 +253,7 @@ func (e *EndpointNotFoundError) Error() string {
 	case len(e.Available) == 0:
 		b.WriteString(": the catalog has no such service")
 	default:
-		fmt.Fprintf(&b, "; the catalog has regions %s and interfaces %s",
+		fmt.Fprintf(&b, "; the service has regions %s and interfaces %s",
 			listOrNone(uniq(e.Available, Endpoint.regionName)),
 			listOrNone(uniq(e.Available, func(ep Endpoint) string { return ep.Interface })))
 	}

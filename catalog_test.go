@@ -261,7 +261,7 @@ func TestCatalogNotFoundError(t *testing.T) {
 	assert.Len(t, nf.Available, 6)
 	assert.Empty(t, nf.Hint)
 	assert.Equal(t, `ksauth: no endpoint for service type "compute" in region "RegionThree" with interface internal; `+
-		`the catalog has regions [RegionOne RegionTwo] and interfaces [public internal admin]`, err.Error())
+		`the service has regions [RegionOne RegionTwo] and interfaces [public internal admin]`, err.Error())
 
 	// A region that differs only in case gets a hint.
 	_, err = cat.Endpoint(EndpointOpts{Type: "compute", Region: "regionone"})

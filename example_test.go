@@ -195,5 +195,5 @@ func ExampleCatalog_Endpoint() {
 	// Output:
 	// https://keystone.test/compute/v2.1
 	// https://keystone.test/volume/v3/8a1d4e7c2b9f4c0d9e3a5b6c7d8e9f01
-	// ksauth: no endpoint for service type "compute" in region "regionone" with interface public; the catalog has regions [RegionOne] and interfaces [public internal admin] (region "regionone" differs only in case from "RegionOne"; regions are case-sensitive)
+	// ksauth: no endpoint for service type "compute" in region "regionone" with interface public; the service has regions [RegionOne] and interfaces [public internal admin] (region "regionone" differs only in case from "RegionOne"; regions are case-sensitive)
 }
