@@ -6,6 +6,12 @@
 //
 // CLEURA_URL selects another API, e.g. https://rest.compliant.cleura.cloud
 // for Compliant Cloud (default: https://rest.cleura.cloud).
+//
+// Without CLEURA_LOGIN it runs against keystonetest, started in-process,
+// as its account keystonetest.CleuraLogin (which has an SMS second
+// factor): the code is read from the fake instead of a phone.
+//
+//	go run ./examples/cleura
 package main
 
 import (
@@ -19,25 +25,47 @@ import (
 	"strings"
 
 	"github.com/ksauth/ksauth"
+	"github.com/ksauth/ksauth/keystonetest"
 )
 
 func main() {
-	login := os.Getenv("CLEURA_LOGIN")
-	if login == "" {
-		fmt.Fprintln(os.Stderr, "set CLEURA_LOGIN and CLEURA_PASSWORD (and CLEURA_URL for another Cleura API)")
-		os.Exit(2)
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	c := &ksauth.Cleura{
 		BaseURL:   os.Getenv("CLEURA_URL"),
-		Login:     login,
+		Login:     os.Getenv("CLEURA_LOGIN"),
 		Password:  os.Getenv("CLEURA_PASSWORD"),
 		TwoFactor: ksauth.PromptTwoFactor(os.Stdin, os.Stderr),
+	}
+	if c.Login == "" {
+		fmt.Fprintln(os.Stderr, "CLEURA_LOGIN is not set: running against keystonetest (set CLEURA_LOGIN and CLEURA_PASSWORD for Cleura)")
+		srv := keystonetest.NewServer()
+		defer srv.Close()
+		c = fakeCleura(srv, os.Stderr)
 	}
 	if err := run(ctx, c, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "cleura:", err)
 		os.Exit(1)
+	}
+}
+
+// fakeCleura returns the login of keystonetest's CleuraLogin account on
+// srv. Its SMS code is typed at the prompt (written on prompt) from what
+// srv "sent", where a user would read their phone.
+func fakeCleura(srv *keystonetest.Server, prompt io.Writer) *ksauth.Cleura {
+	return &ksauth.Cleura{
+		BaseURL:  srv.URL, // loopback: plain http is allowed there
+		Login:    keystonetest.CleuraLogin,
+		Password: keystonetest.CleuraPassword,
+		TwoFactor: func(ctx context.Context, ch ksauth.TwoFactorChallenge) (string, error) {
+			code, ok := srv.SMSCode(ch.Login)
+			if !ok {
+				return "", fmt.Errorf("the fake sent no SMS to %s", ch.Login)
+			}
+			typed, err := ksauth.PromptTwoFactor(strings.NewReader(code+"\n"), prompt)(ctx, ch)
+			fmt.Fprintln(prompt, "(typed in from the fake)")
+			return typed, err
+		},
 	}
 }
 

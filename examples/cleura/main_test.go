@@ -3,115 +3,83 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/ksauth/ksauth"
+	"github.com/ksauth/ksauth/keystonetest"
 )
 
-// fakeCleura answers the v2 login with an SMS second factor, the domain
-// listing and the logout, as Cleura's REST API does.
-type fakeCleura struct {
-	mu      sync.Mutex
-	valid   map[string]bool
-	revoked int
-}
-
-const (
-	testLogin        = "carla"
-	testPassword     = "example-password"
-	testVerification = "verification-1"
-	testCode         = 482139
-)
-
-func (f *fakeCleura) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		Login, Password, Verification string
-		Code                          json.Number
-	}
-	if r.Body != nil {
-		_ = json.NewDecoder(r.Body).Decode(&in)
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	switch r.Method + " " + r.URL.Path {
-	case "POST /auth/v2/tokens":
-		if in.Login != testLogin || in.Password != testPassword {
-			reply(w, http.StatusUnauthorized, `{"error":{"code":401,"message":"Invalid login"}}`)
-			return
-		}
-		reply(w, http.StatusCreated, `{"result":"twofactor_required","type":"sms","verification":"`+testVerification+`"}`)
-	case "POST /auth/v2/request-sms-code":
-		w.WriteHeader(http.StatusNoContent)
-	case "POST /auth/v2/tokens-by-sms-code":
-		if in.Verification != testVerification || in.Code.String() != "482139" {
-			reply(w, http.StatusUnauthorized, `{"error":{"code":401,"message":"Wrong code"}}`)
-			return
-		}
-		f.valid["token-1"] = true
-		reply(w, http.StatusOK, `{"token":"token-1"}`)
-	case "GET /accesscontrol/v1/openstack/domains":
-		if !f.authorized(r) {
-			reply(w, http.StatusForbidden, `{"error":{"code":403,"message":"Invalid token"}}`)
-			return
-		}
-		reply(w, http.StatusOK, `[{"id":"d-1","name":"carla-domain","area":{"name":"Europe","regions":[{"id":"Sto2","status":"active"},{"id":"Fra1","status":"active"}]}}]`)
-	case "DELETE /auth/v2/tokens":
-		if !f.authorized(r) {
-			reply(w, http.StatusForbidden, `{"error":{"code":403,"message":"Invalid token"}}`)
-			return
-		}
-		delete(f.valid, r.Header.Get("X-AUTH-TOKEN"))
-		f.revoked++
-		w.WriteHeader(http.StatusNoContent)
-	default:
-		reply(w, http.StatusNotFound, `{"error":{"code":404,"message":"Not found"}}`)
-	}
-}
-
-func (f *fakeCleura) authorized(r *http.Request) bool {
-	return r.Header.Get("X-AUTH-LOGIN") == testLogin && f.valid[r.Header.Get("X-AUTH-TOKEN")]
-}
-
-func reply(w http.ResponseWriter, status int, body string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = io.WriteString(w, body)
-}
-
-// TestRun runs the example against the fake, the SMS code typed at the
-// prompt. With CLEURA_LOGIN set it is skipped: run the example itself.
+// TestRun runs the example against keystonetest's Cleura API, the SMS code
+// typed at the prompt. With CLEURA_LOGIN set it is skipped: run the example
+// itself.
 func TestRun(t *testing.T) {
 	if os.Getenv("CLEURA_LOGIN") != "" {
 		t.Skip("CLEURA_LOGIN is set: run the example against the real API instead")
 	}
-	fake := &fakeCleura{valid: map[string]bool{}}
-	srv := httptest.NewServer(fake) // loopback: plain http is allowed there
+	srv := keystonetest.NewServer()
 	defer srv.Close()
 	var prompt, out bytes.Buffer
-	c := &ksauth.Cleura{
-		BaseURL:   srv.URL,
-		Login:     testLogin,
-		Password:  testPassword,
-		TwoFactor: ksauth.PromptTwoFactor(strings.NewReader("482139\n"), &prompt),
-	}
+	c := fakeCleura(srv, &prompt)
 	if err := run(context.Background(), c, &out); err != nil {
 		t.Fatal(err)
 	}
-	want := "domain carla-domain (d-1), area Europe: Sto2 (active), Fra1 (active)\nlogged out\n"
+	want := "domain carla-domain (b3c1d2e4f5a64789a0b1c2d3e4f5a6b7), area Europe: Sto2 (active), Fra1 (active)\nlogged out\n"
 	if out.String() != want {
 		t.Errorf("output:\n%s\nwant:\n%s", out.String(), want)
 	}
 	if !strings.Contains(prompt.String(), "SMS code") {
 		t.Errorf("prompt %q does not ask for the SMS code", prompt.String())
 	}
-	if fake.revoked != 1 || len(fake.valid) != 0 {
-		t.Errorf("logout: %d revocations, %d tokens still valid", fake.revoked, len(fake.valid))
+	for route, want := range map[string]int{
+		"POST /auth/v2/tokens":                    1,
+		"POST /auth/v2/request-sms-code":          1,
+		"POST /auth/v2/tokens-by-sms-code":        1,
+		"GET /accesscontrol/v1/openstack/domains": 1,
+		"DELETE /auth/v2/tokens":                  1,
+	} {
+		if got := srv.Requests(route); got != want {
+			t.Errorf("%s: %d requests, want %d (all: %v)", route, got, want, srv.RequestCounts())
+		}
+	}
+}
+
+// TestRunAPIUser logs in as the account without a second factor, with the
+// v1 API: no SMS asked for.
+func TestRunAPIUser(t *testing.T) {
+	srv := keystonetest.NewServer()
+	defer srv.Close()
+	c := &ksauth.Cleura{BaseURL: srv.URL, Login: keystonetest.CleuraAPILogin, Password: keystonetest.CleuraAPIPassword, APIVersion: ksauth.CleuraV1}
+	var out bytes.Buffer
+	if err := run(context.Background(), c, &out); err != nil {
+		t.Fatal(err)
+	}
+	if want := "domain carla-api-domain (b3c1d2e4f5a64789a0b1c2d3e4f5a6b7), area Europe: Sto2 (active), Fra1 (active)\nlogged out\n"; out.String() != want {
+		t.Errorf("output:\n%s\nwant:\n%s", out.String(), want)
+	}
+	if got := srv.Requests("POST /auth/v1/tokens/request2facode"); got != 0 {
+		t.Errorf("%d SMS requests for an account without a second factor", got)
+	}
+	if got := srv.Requests("DELETE /auth/v1/tokens"); got != 1 {
+		t.Errorf("%d logouts, want 1 (all: %v)", got, srv.RequestCounts())
+	}
+}
+
+// TestRunRenewsRejectedToken: a token Cleura refuses (403 "Invalid token")
+// is renewed once, with a new SMS code, and the listing succeeds.
+func TestRunRenewsRejectedToken(t *testing.T) {
+	srv := keystonetest.NewServer()
+	defer srv.Close()
+	srv.RejectNext(1)
+	var prompt, out bytes.Buffer
+	if err := run(context.Background(), fakeCleura(srv, &prompt), &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(out.String(), "logged out\n") {
+		t.Errorf("output:\n%s", out.String())
+	}
+	if got := srv.Requests("POST /auth/v2/tokens-by-sms-code"); got != 2 {
+		t.Errorf("%d SMS logins, want 2 (all: %v)", got, srv.RequestCounts())
 	}
 }
