@@ -23,11 +23,11 @@ func cloud(ctx context.Context, p *printer, rec *recorder, environ []string) (in
 	client.Transport = rec
 	cfg.Keystone.HTTPClient = &client
 
-	source := "the OS_* variables"
+	source := "the cloud of the OS_* variables"
 	if cfg.Cloud != "" {
-		source = fmt.Sprintf("cloud %q (clouds.yaml)", cfg.Cloud)
+		source = fmt.Sprintf("cloud %q of clouds.yaml", cfg.Cloud)
 	}
-	p.printf("ksauth quickstart: %s, read-only", source)
+	p.printf("ksauth quickstart: %s (read-only)", source)
 	p.printf("%-10s %s", "Keystone", displayURL(cfg.Keystone.AuthURL))
 	if cfg.Region != "" {
 		p.printf("%-10s %s", "Region", cfg.Region)

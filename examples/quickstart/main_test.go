@@ -151,7 +151,7 @@ func TestQuickstartRealCloudPath(t *testing.T) {
 	text := out.String()
 	require.NoError(t, err, text)
 
-	assert.Contains(t, text, "ksauth quickstart: the OS_* variables, read-only\n")
+	assert.Contains(t, text, "ksauth quickstart: the cloud of the OS_* variables (read-only)\n")
 	assert.Contains(t, text, "Keystone   "+srv.AuthURL()+"\n")
 	for _, title := range []string{"1. Login", "2. Token", "3. Service catalog"} {
 		assert.Contains(t, text, "\n"+title+"\n")
@@ -186,7 +186,7 @@ func TestQuickstartCloudsYAML(t *testing.T) {
 	text := out.String()
 	require.NoError(t, err, text)
 
-	assert.Contains(t, text, `ksauth quickstart: cloud "fake" (clouds.yaml), read-only`)
+	assert.Contains(t, text, `ksauth quickstart: cloud "fake" of clouds.yaml (read-only)`)
 	assert.Contains(t, text, "(application credential)")
 	assert.Regexp(t, `App credential +`+keystonetest.DemoAppCredName, text)
 	requests, logins, failures := summary(t, text)
