@@ -18,7 +18,10 @@ func cloud(ctx context.Context, p *printer, rec *recorder, environ []string) (in
 		return 0, fmt.Errorf("reading the cloud configuration: %w", err)
 	}
 	// Watch the configured client's requests (it carries the TLS settings).
-	client := *cfg.Keystone.HTTPClient
+	client := http.Client{}
+	if cfg.Keystone.HTTPClient != nil {
+		client = *cfg.Keystone.HTTPClient
+	}
 	rec.base = client.Transport
 	client.Transport = rec
 	cfg.Keystone.HTTPClient = &client
@@ -79,5 +82,3 @@ func describeCredentials(c ksauth.Credential) string {
 	}
 	return "configured credentials"
 }
-
-var _ http.RoundTripper = (*recorder)(nil)

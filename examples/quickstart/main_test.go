@@ -97,6 +97,7 @@ func TestQuickstartOffline(t *testing.T) {
 	assert.Regexp(t, `Logins +1 -> 2 +\(1 new login\)`, text)
 	assert.Regexp(t, `GET +/compute/v2\.1 +429 Too Many Requests +token sha256:[0-9a-f]{8}, Retry-After: 1`, text)
 	assert.Regexp(t, `Requests +\d+ sent, 0 failed`, text)
+	assert.Regexp(t, `Renewals +\d+ of [1-9]\d* before the token expired`, text)
 	assert.Regexp(t, `errors\.Is +ksauth\.ErrUntrustedHost: true`, text)
 	assert.Regexp(t, `Server saw +0 requests, 0 with X-Auth-Token`, text)
 	assert.NotRegexp(t, `(?m)[ \t]+$`, text, "trailing whitespace")

@@ -51,7 +51,7 @@ type walkthrough struct {
 func offline(ctx context.Context, p *printer, rec *recorder) (logins, failures int, err error) {
 	srv := keystonetest.NewServer()
 	defer srv.Close()
-	rec.base = chain(rec.base, srv.Client().Transport)
+	rec.base = orDefault(rec.base, srv.Client().Transport)
 
 	p.printf("ksauth quickstart: offline walkthrough")
 	p.printf("%-10s %s  (keystonetest, in this process)", "Keystone", srv.AuthURL())
@@ -72,8 +72,8 @@ func offline(ctx context.Context, p *printer, rec *recorder) (logins, failures i
 	return srv.Requests("POST /v3/auth/tokens"), w.failures, nil
 }
 
-// chain returns base, or def when base is nil.
-func chain(base, def http.RoundTripper) http.RoundTripper {
+// orDefault returns base, or def when base is nil.
+func orDefault(base, def http.RoundTripper) http.RoundTripper {
 	if base != nil {
 		return base
 	}
