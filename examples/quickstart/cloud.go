@@ -18,16 +18,19 @@ func cloud(ctx context.Context, p *printer, rec *recorder, environ []string) (in
 		return 0, fmt.Errorf("reading the cloud configuration: %w", err)
 	}
 	// Watch the configured client's requests (it carries the TLS settings).
-	client := *cfg.Keystone.HTTPClient
+	client := http.Client{}
+	if cfg.Keystone.HTTPClient != nil {
+		client = *cfg.Keystone.HTTPClient
+	}
 	rec.base = client.Transport
 	client.Transport = rec
 	cfg.Keystone.HTTPClient = &client
 
-	source := "the OS_* variables"
+	source := "the cloud of the OS_* variables"
 	if cfg.Cloud != "" {
-		source = fmt.Sprintf("cloud %q (clouds.yaml)", cfg.Cloud)
+		source = fmt.Sprintf("cloud %q of clouds.yaml", cfg.Cloud)
 	}
-	p.printf("ksauth quickstart: %s, read-only", source)
+	p.printf("ksauth quickstart: %s (read-only)", source)
 	p.printf("%-10s %s", "Keystone", displayURL(cfg.Keystone.AuthURL))
 	if cfg.Region != "" {
 		p.printf("%-10s %s", "Region", cfg.Region)
@@ -79,5 +82,3 @@ func describeCredentials(c ksauth.Credential) string {
 	}
 	return "configured credentials"
 }
-
-var _ http.RoundTripper = (*recorder)(nil)

@@ -97,6 +97,7 @@ func TestQuickstartOffline(t *testing.T) {
 	assert.Regexp(t, `Logins +1 -> 2 +\(1 new login\)`, text)
 	assert.Regexp(t, `GET +/compute/v2\.1 +429 Too Many Requests +token sha256:[0-9a-f]{8}, Retry-After: 1`, text)
 	assert.Regexp(t, `Requests +\d+ sent, 0 failed`, text)
+	assert.Regexp(t, `Renewals +\d+ of [1-9]\d* before the token expired`, text)
 	assert.Regexp(t, `errors\.Is +ksauth\.ErrUntrustedHost: true`, text)
 	assert.Regexp(t, `Server saw +0 requests, 0 with X-Auth-Token`, text)
 	assert.NotRegexp(t, `(?m)[ \t]+$`, text, "trailing whitespace")
@@ -151,7 +152,7 @@ func TestQuickstartRealCloudPath(t *testing.T) {
 	text := out.String()
 	require.NoError(t, err, text)
 
-	assert.Contains(t, text, "ksauth quickstart: the OS_* variables, read-only\n")
+	assert.Contains(t, text, "ksauth quickstart: the cloud of the OS_* variables (read-only)\n")
 	assert.Contains(t, text, "Keystone   "+srv.AuthURL()+"\n")
 	for _, title := range []string{"1. Login", "2. Token", "3. Service catalog"} {
 		assert.Contains(t, text, "\n"+title+"\n")
@@ -186,7 +187,7 @@ func TestQuickstartCloudsYAML(t *testing.T) {
 	text := out.String()
 	require.NoError(t, err, text)
 
-	assert.Contains(t, text, `ksauth quickstart: cloud "fake" (clouds.yaml), read-only`)
+	assert.Contains(t, text, `ksauth quickstart: cloud "fake" of clouds.yaml (read-only)`)
 	assert.Contains(t, text, "(application credential)")
 	assert.Regexp(t, `App credential +`+keystonetest.DemoAppCredName, text)
 	requests, logins, failures := summary(t, text)

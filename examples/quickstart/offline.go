@@ -18,16 +18,17 @@ import (
 // lifetime/2)), and a request every requestEvery until the first token has
 // been expired for pastExpiry.
 //
-// Keystone writes issued_at and expires_at to the whole second (and so
-// does keystonetest): a token issued at 12:00:00.700 for 2.5 s says
-// 12:00:00 to 12:00:02, a 2-second lifetime, and works until 12:00:02.500.
-// So each token here says it lives 2 s and really works 1.5 to 2.5 s after
-// it was issued: always longer than the session keeps it (about 1 s).
-// A whole-second lifetime would leave no such margin: a token may stop
-// working up to a second before its written lifetime is over.
+// Keystone writes issued_at and expires_at to the whole second, and so
+// does keystonetest: a token issued at 12:00:00.700 for 1.9 s says it
+// lives from 12:00:00 to 12:00:01, one second, and works until
+// 12:00:01.900. So the tokens here say they live 1 s, which ksauth counts
+// from their arrival, and really work for 0.9 to 1.9 s: always longer than
+// the session keeps them (about 0.5 s). With a whole-second lifetime a
+// token can stop working up to a second before the time it says, which
+// only matters when the refresh window is shorter than a second.
 const (
-	shortLifetime = 2500 * time.Millisecond
-	expireEarly   = time.Second
+	shortLifetime = 1900 * time.Millisecond
+	expireEarly   = 500 * time.Millisecond
 	requestEvery  = 50 * time.Millisecond
 	pastExpiry    = 150 * time.Millisecond
 )
@@ -50,7 +51,7 @@ type walkthrough struct {
 func offline(ctx context.Context, p *printer, rec *recorder) (logins, failures int, err error) {
 	srv := keystonetest.NewServer()
 	defer srv.Close()
-	rec.base = chain(rec.base, srv.Client().Transport)
+	rec.base = orDefault(rec.base, srv.Client().Transport)
 
 	p.printf("ksauth quickstart: offline walkthrough")
 	p.printf("%-10s %s  (keystonetest, in this process)", "Keystone", srv.AuthURL())
@@ -71,8 +72,8 @@ func offline(ctx context.Context, p *printer, rec *recorder) (logins, failures i
 	return srv.Requests("POST /v3/auth/tokens"), w.failures, nil
 }
 
-// chain returns base, or def when base is nil.
-func chain(base, def http.RoundTripper) http.RoundTripper {
+// orDefault returns base, or def when base is nil.
+func orDefault(base, def http.RoundTripper) http.RoundTripper {
 	if base != nil {
 		return base
 	}
@@ -153,7 +154,7 @@ func (w *walkthrough) request(ctx context.Context) error {
 		w.failures++
 		return errUnexpected("authenticated request", "GET %s: %s", w.compute, describe(status, err))
 	}
-	w.p.table([]string{"METHOD", "PATH", "STATUS", "SENT"}, traceRows(w.rec.since(mark)))
+	w.p.table([]string{"METHOD", "PATH", "STATUS", "DETAIL"}, traceRows(w.rec.since(mark)))
 	w.p.line("")
 	w.p.line("GET compute: %s in %s; the Transport put the session's token in X-Auth-Token", statusText(status), dur(took))
 	return nil
@@ -182,7 +183,7 @@ func (w *walkthrough) rejected(ctx context.Context) error {
 	}
 	w.p.line("srv.RejectNext(1): the server refuses the next token it sees")
 	w.p.line("")
-	w.p.table([]string{"METHOD", "PATH", "STATUS", "SENT"}, traceRows(w.rec.since(mark)))
+	w.p.table([]string{"METHOD", "PATH", "STATUS", "DETAIL"}, traceRows(w.rec.since(mark)))
 	w.p.line("")
 	w.p.table(nil, [][]string{
 		{"Caller got", statusText(status) + ", no error"},
@@ -210,7 +211,7 @@ func (w *walkthrough) rateLimited(ctx context.Context) error {
 	trace := w.rec.since(mark)
 	w.p.line("srv.RateLimitNext(1, 1s): the server answers the next request 429, Retry-After: 1")
 	w.p.line("")
-	w.p.table([]string{"METHOD", "PATH", "STATUS", "SENT"}, traceRows(trace))
+	w.p.table([]string{"METHOD", "PATH", "STATUS", "DETAIL"}, traceRows(trace))
 	w.p.line("")
 	waited := "-"
 	if len(trace) == 2 {
@@ -309,7 +310,7 @@ func (w *walkthrough) earlyRefresh(ctx context.Context) error {
 		rows = append(rows, []string{fingerprint(l.tok), offset(l.ended), offset(expires), itoa(uses[l.tok.ID]), renewed})
 	}
 	w.p.line("srv.SetTokenLifetime(%s): tokens that say they live %s (Keystone writes times to the second)",
-		shortLifetime, dur(first.Lifetime()))
+		shortLifetime, first.Lifetime())
 	w.p.line("SessionOptions{ExpireEarly: %s}: renewed once min(%s, lifetime/2) is left", expireEarly, expireEarly)
 	w.p.line("a request through the Transport every %s for %s, past the first token's expiry", requestEvery, dur(deadline))
 	w.p.line("")
@@ -317,7 +318,7 @@ func (w *walkthrough) earlyRefresh(ctx context.Context) error {
 	w.p.line("")
 	w.p.table(nil, [][]string{
 		{"Requests", itoa(sent) + " sent, " + itoa(failed) + " failed, slowest " + dur(slowest)},
-		{"Renewals", itoa(early) + " of " + itoa(len(got)-1) + " before the token expired, in the background"},
+		{"Renewals", itoa(early) + " of " + itoa(len(got)-1) + " before the token expired, while requests kept flowing"},
 	})
 	if failed > 0 {
 		return errUnexpected("early refresh", "%s of %d failed", plural(failed, "request"), sent)

@@ -29,6 +29,8 @@ type exchange struct {
 	tokenID    string // the request's X-Auth-Token; a secret, never printed
 }
 
+var _ http.RoundTripper = (*recorder)(nil)
+
 // RoundTrip records req and its answer.
 func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	x := exchange{at: time.Now(), method: req.Method, path: req.URL.Path, tokenID: req.Header.Get("X-Auth-Token")}
