@@ -574,3 +574,34 @@ func TestKeystonetestCleuraOptions(t *testing.T) {
 	var unsupported *UnsupportedTwoFactorError
 	assert.ErrorAs(t, err, &unsupported)
 }
+
+// TestShortTokensRenewedBeforeTheServerExpiresThem: Keystone writes
+// issued_at to the whole second and expires the token at that second plus
+// its lifetime, so a token issued at 0.5 s into a second stops working half
+// a second before issued_at + lifetime says. With 2 s tokens and a 300 ms
+// refresh window no request may meet an expired token (a hidden 401 and a
+// second compute request).
+func TestShortTokensRenewedBeforeTheServerExpiresThem(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := keystonetest.NewInMemoryServer()
+		defer srv.Close()
+		srv.SetTokenLifetime(2 * time.Second)
+		time.Sleep(600 * time.Millisecond) // off the whole second
+		s := NewSession(&Keystone{
+			AuthURL:     srv.AuthURL(),
+			Credentials: ApplicationCredential{ID: keystonetest.DemoAppCredID, Secret: keystonetest.DemoAppCredSecret},
+			HTTPClient:  srv.Client(),
+		}, &SessionOptions{ExpireEarly: 300 * time.Millisecond})
+		client := &http.Client{Transport: &Transport{Session: s, Base: srv.Client().Transport}}
+		const calls = 100
+		for range calls {
+			resp, err := client.Get(srv.URL + "/compute/v2.1/servers")
+			require.NoError(t, err)
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			require.Equal(t, http.StatusOK, resp.StatusCode)
+			time.Sleep(50 * time.Millisecond)
+		}
+		assert.Equal(t, calls, srv.Requests("GET /compute/"), "a compute request was answered 401 and resent: the token was used after the server expired it")
+	})
+}

@@ -20,7 +20,9 @@ type Token struct {
 	ID string
 	// ExpiresAt is when the token stops working, on the local clock: the
 	// server's remaining lifetime (expires_at − issued_at) added to the local
-	// time the request was sent, so a skewed client clock does not matter.
+	// time the request was sent, so a skewed client clock does not matter;
+	// less up to a second when issued_at is a whole second, as Keystone
+	// writes it (the token may be that much older than issued_at says).
 	// Zero means it never expires (Keystone null) or the expiry is unknown.
 	ExpiresAt time.Time
 	// IssuedAt is the server's issued_at, on the server clock.
@@ -366,6 +368,14 @@ func newToken(id string, w *wireToken, sent, serverNow time.Time) *Token {
 // localExpiry moves a server-clock expiry onto the local clock: the lifetime
 // left on the server (expires − serverNow) counted from localNow. Without a
 // server time it trusts the clocks to agree.
+//
+// Keystone writes issued_at to the whole second, as HTTP writes Date, and
+// expires the token at that second plus its lifetime: a serverNow with no
+// fraction may be up to a second before the real moment, which would make
+// the token look up to a second longer-lived than it is. That second is
+// taken off (at most half the time left, so that a token of 2 s or less
+// keeps a lifetime), so that a short-lived token is renewed before the
+// server stops taking it.
 func localExpiry(expires, serverNow, localNow time.Time) time.Time {
 	switch {
 	case expires.IsZero():
@@ -373,5 +383,9 @@ func localExpiry(expires, serverNow, localNow time.Time) time.Time {
 	case serverNow.IsZero():
 		return expires
 	}
-	return localNow.Add(expires.Sub(serverNow))
+	left := expires.Sub(serverNow)
+	if left > 0 && serverNow.Nanosecond() == 0 {
+		left -= min(time.Second, left/2)
+	}
+	return localNow.Add(left)
 }
