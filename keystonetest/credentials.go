@@ -25,16 +25,40 @@ func newSecret() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// credentialCaller returns the valid caller token of a request under
-// /v3/users/{user_id}/ and its role names, or writes the 401.
-func (s *Server) credentialCaller(w http.ResponseWriter, r *http.Request) (*token, []string) {
+// policy says whether caller, holding roles, may act on the credentials of
+// user userID (the {user_id} of the path): Keystone's policy rule for the
+// route.
+type policy func(caller *token, roles []string, userID string) bool
+
+// authorized returns the valid caller token of a request under
+// /v3/users/{user_id}/ when allow lets it do action, or writes the 401 or
+// the 403 naming action.
+func (s *Server) authorized(w http.ResponseWriter, r *http.Request, action string, allow policy) (*token, bool) {
 	caller := s.callerToken(w, r)
 	if caller == nil {
-		return nil, nil
+		return nil, false
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return caller, s.dir.roleNames(s.dir.rolesByID(caller.roleIDs))
+	roles := s.dir.roleNames(s.dir.rolesByID(caller.roleIDs))
+	s.mu.Unlock()
+	if !allow(caller, roles, r.PathValue("user_id")) {
+		s.forbiddenAction(w, action)
+		return nil, false
+	}
+	return caller, true
+}
+
+// isOwner: only the user itself (creating an application credential).
+func isOwner(caller *token, _ []string, userID string) bool { return caller.userID == userID }
+
+// isOwnerOrAdmin: the user itself or an admin (deletions).
+func isOwnerOrAdmin(caller *token, roles []string, userID string) bool {
+	return caller.userID == userID || isAdmin(roles)
+}
+
+// mayManageEC2: an admin, or the user itself with the member role.
+func mayManageEC2(caller *token, roles []string, userID string) bool {
+	return isAdmin(roles) || (slices.Contains(roles, "member") && caller.userID == userID)
 }
 
 // isAdmin is Keystone's admin_required: the admin role, on any scope.
@@ -109,15 +133,11 @@ var accessRuleMethod = regexp.MustCompile(`^(POST|GET|HEAD|PATCH|PUT|DELETE)$`)
 // 201 with the secret (the only answer that shows it), 409 for a name the
 // user already has.
 func (s *Server) handleCreateAppCred(w http.ResponseWriter, r *http.Request) {
-	caller, _ := s.credentialCaller(w, r)
-	if caller == nil {
+	caller, ok := s.authorized(w, r, "identity:create_application_credential", isOwner)
+	if !ok {
 		return
 	}
 	userID := r.PathValue("user_id")
-	if caller.userID != userID {
-		s.forbiddenAction(w, "identity:create_application_credential")
-		return
-	}
 	raw, _ := io.ReadAll(r.Body)
 	var req appCredCreate
 	if err := json.Unmarshal(raw, &req); err != nil {
@@ -263,15 +283,11 @@ func mayRead(caller *token, roles []string, userID string) bool {
 
 // handleListAppCreds is GET /v3/users/{user_id}/application_credentials[?name=].
 func (s *Server) handleListAppCreds(w http.ResponseWriter, r *http.Request) {
-	caller, roles := s.credentialCaller(w, r)
-	if caller == nil {
+	caller, ok := s.authorized(w, r, "identity:list_application_credentials", mayRead)
+	if !ok {
 		return
 	}
 	userID := r.PathValue("user_id")
-	if !mayRead(caller, roles, userID) {
-		s.forbiddenAction(w, "identity:list_application_credentials")
-		return
-	}
 	if caller.trustID != "" {
 		s.keystoneError(w, http.StatusForbidden, msgForbidden, nil)
 		return
@@ -314,12 +330,8 @@ func (s *Server) userAppCred(w http.ResponseWriter, r *http.Request) (Applicatio
 // handleGetAppCred is GET /v3/users/{user_id}/application_credentials/{id}:
 // the credential without its secret.
 func (s *Server) handleGetAppCred(w http.ResponseWriter, r *http.Request) {
-	caller, roles := s.credentialCaller(w, r)
-	if caller == nil {
-		return
-	}
-	if !mayRead(caller, roles, r.PathValue("user_id")) {
-		s.forbiddenAction(w, "identity:get_application_credential")
+	_, ok := s.authorized(w, r, "identity:get_application_credential", mayRead)
+	if !ok {
 		return
 	}
 	ac, ok := s.userAppCred(w, r)
@@ -335,12 +347,8 @@ func (s *Server) handleGetAppCred(w http.ResponseWriter, r *http.Request) {
 // handleDeleteAppCred is DELETE /v3/users/{user_id}/application_credentials/{id}:
 // 204, and every token issued from the credential is revoked.
 func (s *Server) handleDeleteAppCred(w http.ResponseWriter, r *http.Request) {
-	caller, roles := s.credentialCaller(w, r)
-	if caller == nil {
-		return
-	}
-	if caller.userID != r.PathValue("user_id") && !isAdmin(roles) {
-		s.forbiddenAction(w, "identity:delete_application_credential")
+	caller, ok := s.authorized(w, r, "identity:delete_application_credential", isOwnerOrAdmin)
+	if !ok {
 		return
 	}
 	ac, ok := s.userAppCred(w, r)
@@ -378,15 +386,11 @@ func (s *Server) accessRuleJSON(userID string, r AccessRule) map[string]any {
 
 // handleListAccessRules is GET /v3/users/{user_id}/access_rules.
 func (s *Server) handleListAccessRules(w http.ResponseWriter, r *http.Request) {
-	caller, roles := s.credentialCaller(w, r)
-	if caller == nil {
+	_, ok := s.authorized(w, r, "identity:list_access_rules", mayRead)
+	if !ok {
 		return
 	}
 	userID := r.PathValue("user_id")
-	if !mayRead(caller, roles, userID) {
-		s.forbiddenAction(w, "identity:list_access_rules")
-		return
-	}
 	s.mu.Lock()
 	list := []map[string]any{}
 	for _, rule := range s.dir.accessRules[userID] {
@@ -414,15 +418,11 @@ func (s *Server) userAccessRule(w http.ResponseWriter, r *http.Request) (AccessR
 
 // handleGetAccessRule is GET /v3/users/{user_id}/access_rules/{id}.
 func (s *Server) handleGetAccessRule(w http.ResponseWriter, r *http.Request) {
-	caller, roles := s.credentialCaller(w, r)
-	if caller == nil {
+	_, ok := s.authorized(w, r, "identity:get_access_rule", mayRead)
+	if !ok {
 		return
 	}
 	userID := r.PathValue("user_id")
-	if !mayRead(caller, roles, userID) {
-		s.forbiddenAction(w, "identity:get_access_rule")
-		return
-	}
 	rule, ok := s.userAccessRule(w, r)
 	if !ok {
 		return
@@ -433,15 +433,11 @@ func (s *Server) handleGetAccessRule(w http.ResponseWriter, r *http.Request) {
 // handleDeleteAccessRule is DELETE /v3/users/{user_id}/access_rules/{id}:
 // 204, or 403 while an application credential uses the rule.
 func (s *Server) handleDeleteAccessRule(w http.ResponseWriter, r *http.Request) {
-	caller, roles := s.credentialCaller(w, r)
-	if caller == nil {
+	_, ok := s.authorized(w, r, "identity:delete_access_rule", isOwnerOrAdmin)
+	if !ok {
 		return
 	}
 	userID := r.PathValue("user_id")
-	if caller.userID != userID && !isAdmin(roles) {
-		s.forbiddenAction(w, "identity:delete_access_rule")
-		return
-	}
 	rule, ok := s.userAccessRule(w, r)
 	if !ok {
 		return
@@ -504,15 +500,11 @@ const msgDelegatedEC2 = "Delegated tokens cannot access credentials directly"
 // handleCreateEC2 is POST /v3/users/{user_id}/credentials/OS-EC2
 // {"tenant_id": project}: 201 with access and secret.
 func (s *Server) handleCreateEC2(w http.ResponseWriter, r *http.Request) {
-	caller, roles := s.credentialCaller(w, r)
-	if caller == nil {
+	caller, ok := s.authorized(w, r, "identity:ec2_create_credential", mayManageEC2)
+	if !ok {
 		return
 	}
 	userID := r.PathValue("user_id")
-	if !isAdmin(roles) && !(slices.Contains(roles, "member") && caller.userID == userID) {
-		s.forbiddenAction(w, "identity:ec2_create_credential")
-		return
-	}
 	var req struct {
 		TenantID *string `json:"tenant_id"`
 	}
@@ -552,15 +544,11 @@ func (s *Server) handleCreateEC2(w http.ResponseWriter, r *http.Request) {
 
 // handleListEC2 is GET /v3/users/{user_id}/credentials/OS-EC2.
 func (s *Server) handleListEC2(w http.ResponseWriter, r *http.Request) {
-	caller, roles := s.credentialCaller(w, r)
-	if caller == nil {
+	caller, ok := s.authorized(w, r, "identity:ec2_list_credentials", mayManageEC2)
+	if !ok {
 		return
 	}
 	userID := r.PathValue("user_id")
-	if !isAdmin(roles) && !(slices.Contains(roles, "member") && caller.userID == userID) {
-		s.forbiddenAction(w, "identity:ec2_list_credentials")
-		return
-	}
 	if delegated(caller) {
 		s.forbiddenAction(w, msgDelegatedEC2)
 		return
@@ -606,12 +594,8 @@ func (s *Server) userEC2(w http.ResponseWriter, r *http.Request, action string) 
 
 // handleGetEC2 is GET /v3/users/{user_id}/credentials/OS-EC2/{access}.
 func (s *Server) handleGetEC2(w http.ResponseWriter, r *http.Request) {
-	caller, roles := s.credentialCaller(w, r)
-	if caller == nil {
-		return
-	}
-	if !mayRead(caller, roles, r.PathValue("user_id")) {
-		s.forbiddenAction(w, "identity:ec2_get_credential")
+	caller, ok := s.authorized(w, r, "identity:ec2_get_credential", mayRead)
+	if !ok {
 		return
 	}
 	c := s.userEC2(w, r, "identity:ec2_get_credential")
@@ -630,12 +614,8 @@ func (s *Server) handleGetEC2(w http.ResponseWriter, r *http.Request) {
 
 // handleDeleteEC2 is DELETE /v3/users/{user_id}/credentials/OS-EC2/{access}.
 func (s *Server) handleDeleteEC2(w http.ResponseWriter, r *http.Request) {
-	caller, roles := s.credentialCaller(w, r)
-	if caller == nil {
-		return
-	}
-	if caller.userID != r.PathValue("user_id") && !isAdmin(roles) {
-		s.forbiddenAction(w, "identity:ec2_delete_credential")
+	caller, ok := s.authorized(w, r, "identity:ec2_delete_credential", isOwnerOrAdmin)
+	if !ok {
 		return
 	}
 	c := s.userEC2(w, r, "identity:ec2_delete_credential")
