@@ -53,6 +53,14 @@ type HTTPError struct {
 	// Details are Cleura's error.errors, what was wrong field by field
 	// (values redacted, at most maxErrorDetails); nil from Keystone.
 	Details []ErrorDetail
+	// Hint says what to do about the refusal, when ksauth recognises it
+	// (a restricted application credential managing credentials, say);
+	// empty otherwise.
+	Hint string
+
+	// sentinel overrides the status's sentinel where Keystone's status
+	// misleads (ErrNotFound for its 401 to an unknown EC2 access key).
+	sentinel error
 }
 
 // ErrorDetail is one entry of Cleura's error list: a field and what was
@@ -68,6 +76,9 @@ func (e *HTTPError) Error() string {
 	fmt.Fprintf(&b, "ksauth: %s %s: %d %s", e.Method, e.URL, e.StatusCode, http.StatusText(e.StatusCode))
 	if e.Message != "" {
 		fmt.Fprintf(&b, ": %s", e.Message)
+	}
+	if e.Hint != "" {
+		fmt.Fprintf(&b, "; %s", e.Hint)
 	}
 	for i, d := range e.Details {
 		sep := "; "
@@ -91,8 +102,15 @@ func (e *HTTPError) Error() string {
 	return b.String()
 }
 
-// Unwrap returns the sentinel for the status code (ErrUnauthorized, ...), or nil.
-func (e *HTTPError) Unwrap() error { return statusSentinel(e.StatusCode) }
+// Unwrap returns the sentinel for the status code (ErrUnauthorized, ...), or
+// nil. One answer matches another: Keystone's 401 to an unknown EC2 access
+// key matches ErrNotFound, not ErrUnauthorized (the token was fine).
+func (e *HTTPError) Unwrap() error {
+	if e.sentinel != nil {
+		return e.sentinel
+	}
+	return statusSentinel(e.StatusCode)
+}
 
 // Temporary reports whether sending the same request again may succeed: the
 // statuses [RetryPolicy] retries for this method (429 and 503 for any

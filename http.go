@@ -47,6 +47,7 @@ type exchange struct {
 	sent     time.Time // local time the (last) request was sent
 	attempts int       // how many times the request was sent
 	secrets  []string  // the request's secrets, redacted from whatever the server echoes
+	token    *Token    // the token sent as X-Auth-Token, if any
 }
 
 // caller is what ksauth's own requests need: a client, a retry policy and a
@@ -206,6 +207,21 @@ func (ex *exchange) httpError() *HTTPError {
 		}
 	} else if isPlainText(ex.header) {
 		e.Message = serverText(string(ex.body), 200, ex.secrets)
+	}
+	if ex.unknownEC2Key() {
+		e.sentinel = ErrNotFound
+	}
+	return e
+}
+
+// hinter says what to do about an error response ("" when it has no advice).
+type hinter func(ex *exchange) string
+
+// httpErrorWith is httpError with hint's advice, if any, in Hint.
+func (ex *exchange) httpErrorWith(hint hinter) *HTTPError {
+	e := ex.httpError()
+	if hint != nil {
+		e.Hint = hint(ex)
 	}
 	return e
 }

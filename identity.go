@@ -103,14 +103,24 @@ func (k *Keystone) subjectCall(ctx context.Context, method string, src TokenSour
 	}
 	u := endpoint.JoinPath("auth", "tokens")
 	u.RawQuery = rawQuery
-	return k.sendToken(ctx, method, src, u, http.Header{"X-Subject-Token": {subject}}, subject)
+	header := http.Header{"X-Subject-Token": {subject}, accessRulesHeader: {accessRulesVersion}}
+	return k.sendToken(ctx, method, src, u, header, nil, subject)
 }
 
-// sendToken sends a request to u with src's token as X-Auth-Token. A 401
-// invalidates the token (if src can) and the request is sent once more with
-// the renewed one; a failure to renew it is a *ReauthError. secrets are
-// redacted from whatever the server echoes.
-func (k *Keystone) sendToken(ctx context.Context, method string, src TokenSource, u *url.URL, header http.Header, secrets ...string) (*exchange, error) {
+// accessRulesHeader tells Keystone that the caller understands access rules,
+// as keystonemiddleware does: without it a token from an application
+// credential with access rules does not validate (404).
+const (
+	accessRulesHeader  = "Openstack-Identity-Access-Rules"
+	accessRulesVersion = "1.0"
+)
+
+// sendToken sends a request to u with src's token as X-Auth-Token, and body
+// (JSON) when not nil. A 401 that rejects the token invalidates it (if src
+// can) and the request is sent once more with the renewed one; a failure to
+// renew it is a *ReauthError. secrets are redacted from whatever the server
+// echoes. The exchange records the token it was sent with.
+func (k *Keystone) sendToken(ctx context.Context, method string, src TokenSource, u *url.URL, header http.Header, body []byte, secrets ...string) (*exchange, error) {
 	if src == nil || isNilPointer(src) {
 		return nil, invalid("src", "nil TokenSource")
 	}
@@ -133,16 +143,23 @@ func (k *Keystone) sendToken(ctx context.Context, method string, src TokenSource
 			h = http.Header{}
 		}
 		tok.SetHeaders(h)
-		if ex, err = k.caller().call(ctx, method, u, h, nil, append(secrets, tok.ID)...); err != nil {
+		if ex, err = k.caller().call(ctx, method, u, h, body, append(secrets, tok.ID)...); err != nil {
 			return nil, err
 		}
+		ex.token = tok
 		inv, ok := src.(invalidator)
-		if ex.status != http.StatusUnauthorized || !ok || !inv.Invalidate(tok) {
+		if !ex.rejectsToken() || !ok || !inv.Invalidate(tok) {
 			return ex, nil
 		}
 		sent = tok
 	}
 	return ex, nil
+}
+
+// rejectsToken reports whether the response is a 401 about the token. One
+// 401 is not: Keystone's answer to an unknown EC2 access key.
+func (ex *exchange) rejectsToken() bool {
+	return ex.status == http.StatusUnauthorized && !ex.unknownEC2Key()
 }
 
 // Projects lists the projects the token's user may scope to (GET /v3/auth/projects).
@@ -218,23 +235,28 @@ func (k *Keystone) Catalog(ctx context.Context, src TokenSource) (Catalog, error
 // maxPages bounds how many "next" links a listing follows.
 const maxPages = 100
 
-// list GETs path and each following page (links.next on the same host),
-// handing every body to add.
+// list GETs path (under the v3 endpoint) and each following page.
 func (k *Keystone) list(ctx context.Context, src TokenSource, path string, add func(json.RawMessage) error) error {
 	endpoint, _, err := k.endpoint(ctx)
 	if err != nil {
 		return err
 	}
-	for u, page := endpoint.JoinPath(path), 1; u != nil; page++ {
+	return k.listFrom(ctx, src, endpoint.JoinPath(path), nil, add)
+}
+
+// listFrom GETs u and each following page (links.next on the same host),
+// handing every body to add. hint explains a refusal (nil: none).
+func (k *Keystone) listFrom(ctx context.Context, src TokenSource, u *url.URL, hint hinter, add func(json.RawMessage) error) error {
+	for page := 1; u != nil; page++ {
 		if page > maxPages {
 			return &MalformedResponseError{Method: http.MethodGet, URL: safeURL(u), Reason: fmt.Sprintf("more than %d pages", maxPages)}
 		}
-		ex, err := k.sendToken(ctx, http.MethodGet, src, u, nil)
+		ex, err := k.sendToken(ctx, http.MethodGet, src, u, nil, nil)
 		if err != nil {
 			return err
 		}
 		if ex.status != http.StatusOK {
-			return ex.httpError()
+			return ex.httpErrorWith(hint)
 		}
 		if err := add(ex.body); err != nil {
 			return ex.malformed("malformed JSON body", err)
