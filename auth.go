@@ -130,7 +130,8 @@ func (k *Keystone) Authenticate(ctx context.Context) (*Token, error) {
 func wrongEndpoint(err error) bool {
 	var he *HTTPError
 	if errors.As(err, &he) {
-		return he.StatusCode == http.StatusNotFound || he.StatusCode == http.StatusMethodNotAllowed
+		refused := errors.Is(err, ErrUnauthorized) // a Keystone 404 that refuses the login (unknownAppCred)
+		return !refused && (he.StatusCode == http.StatusNotFound || he.StatusCode == http.StatusMethodNotAllowed)
 	}
 	var re *MalformedResponseError
 	var qe *RequestSendError
@@ -207,7 +208,18 @@ func (k *Keystone) authenticate(ctx context.Context, endpoint *url.URL, r *wireA
 	case ex.status == http.StatusUnauthorized && ex.header.Get("Openstack-Auth-Receipt") != "":
 		return nil, ex.receiptError()
 	}
-	return nil, ex.httpError()
+	e := ex.httpError()
+	if ex.unknownAppCred() {
+		e.sentinel = ErrUnauthorized
+		e.Hint = "the application credential does not exist (deleted, or never created): the login was refused"
+	}
+	return nil, e
+}
+
+// unknownAppCred reports Keystone's 404 to a login with an application
+// credential it does not know: a refused login, not a wrong URL.
+func (ex *exchange) unknownAppCred() bool {
+	return ex.status == http.StatusNotFound && strings.HasPrefix(ex.keystoneMessage(), "Could not find Application Credential")
 }
 
 // issuedToken decodes the token Keystone just issued: its issued_at is the

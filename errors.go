@@ -59,7 +59,7 @@ type HTTPError struct {
 	Hint string
 
 	// sentinel overrides the status's sentinel where Keystone's status
-	// misleads (ErrNotFound for its 401 to an unknown EC2 access key).
+	// misleads (see Unwrap).
 	sentinel error
 }
 
@@ -103,8 +103,11 @@ func (e *HTTPError) Error() string {
 }
 
 // Unwrap returns the sentinel for the status code (ErrUnauthorized, ...), or
-// nil. One answer matches another: Keystone's 401 to an unknown EC2 access
-// key matches ErrNotFound, not ErrUnauthorized (the token was fine).
+// nil. Two of Keystone's answers match another sentinel than their
+// status's: its 401 to an unknown EC2 access key matches ErrNotFound (the
+// token was fine), and its 404 to a login with an application credential it
+// does not know (deleted, say) matches ErrUnauthorized (the login was
+// refused).
 func (e *HTTPError) Unwrap() error {
 	if e.sentinel != nil {
 		return e.sentinel

@@ -15,7 +15,6 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -124,14 +123,7 @@ func TestIntegrationPasswordScopes(t *testing.T) {
 	}
 }
 
-func roleNames(tok *Token) []string {
-	var names []string
-	for _, r := range tok.Roles {
-		names = append(names, r.Name)
-	}
-	slices.Sort(names)
-	return names
-}
+func roleNames(tok *Token) []string { return roleNamesOf(tok.Roles) }
 
 func TestIntegrationWrongPassword(t *testing.T) {
 	_, err := authenticate(t, &Keystone{Credentials: Password{Username: "alice", UserDomain: Domain{Name: "Default"}, Password: "not-alice-secret"}})
