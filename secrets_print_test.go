@@ -20,7 +20,8 @@ import (
 // limitation the package documentation states; those are not tested.
 func TestSecretsHiddenHoweverPrinted(t *testing.T) {
 	secrets := []string{"pw-secret-1", "654321", "receipt-secret-1", "hunter2", "tok-secret-1", "ac-secret-1",
-		"cleura-pw-1", "verif-secret-1", "cleura-tok-1", "cfg-pw-1", "cfg-ac-1", "cfg-tok-1", "cfg-pass-1", "PRIVATE-KEY-BODY"}
+		"cleura-pw-1", "verif-secret-1", "cleura-tok-1", "cfg-pw-1", "cfg-ac-1", "cfg-tok-1", "cfg-pass-1", "PRIVATE-KEY-BODY",
+		"acinfo-secret-1", "newac-secret-1", "ec2-secret-1"}
 	mf := MultiFactor{Password{UserID: "u", Password: "pw-secret-1"}, TOTP{UserID: "u", Passcode: "654321"}}
 	k := Keystone{AuthURL: "https://bob:hunter2@h/v3", Credentials: mf, Receipt: "receipt-secret-1"}
 	tok := Token{ID: "tok-secret-1", ExpiresAt: time.Now().Add(time.Hour)}
@@ -32,6 +33,9 @@ func TestSecretsHiddenHoweverPrinted(t *testing.T) {
 	st := Settings{AuthURL: "https://bob:hunter2@k.test/v3", Password: "cfg-pw-1", ApplicationCredentialSecret: "cfg-ac-1", Token: "cfg-tok-1",
 		Passcode: "cfg-pass-1", Key: "-----BEGIN PRIVATE KEY-----\nPRIVATE-KEY-BODY\n-----END PRIVATE KEY-----"}
 	cfg := Config{Cloud: "c", Keystone: &Keystone{AuthURL: st.AuthURL, Credentials: Password{UserID: "u", Password: "cfg-pw-1"}}, Settings: st}
+	info := ApplicationCredentialInfo{ID: "ac", Name: "ci", Secret: "acinfo-secret-1", Roles: []Role{{Name: "member"}}}
+	newAC := NewApplicationCredential{Name: "ci", Secret: "newac-secret-1"}
+	ec2 := EC2Credential{Access: "ak", Secret: "ec2-secret-1"}
 	type config struct {
 		K    Keystone
 		PK   *Keystone
@@ -45,16 +49,24 @@ func TestSecretsHiddenHoweverPrinted(t *testing.T) {
 		PCL  *Cleura
 		CH   TwoFactorChallenge
 		CTok *Token
+		Info ApplicationCredentialInfo
+		PInf *ApplicationCredentialInfo
+		New  NewApplicationCredential
+		EC2  []EC2Credential
 		All  []any
 		Map  map[string]any
 	}
 	c := config{K: k, PK: &k, MF: &mf, Tok: tok, PTok: &tok, MFA: mfa, PMFA: &mfa, AC: ac, CL: cl, PCL: &cl, CH: ch, CTok: &ctok,
-		All: []any{k, &k, mf, &mf, tok, mfa, &mfa, ac, TokenExchange{Token: "tok-secret-1"}, cl, &cl, ch, &ch, ctok},
+		Info: info, PInf: &info, New: newAC, EC2: []EC2Credential{ec2},
+		All: []any{k, &k, mf, &mf, tok, mfa, &mfa, ac, TokenExchange{Token: "tok-secret-1"}, cl, &cl, ch, &ch, ctok, info, &info, newAC, &newAC, ec2, &ec2},
 		Map: map[string]any{"k": k, "mfa": mfa}}
 	values := map[string]any{"config": c, "*config": &c, "Keystone": k, "*Keystone": &k, "MultiFactor": mf,
 		"*MultiFactor": &mf, "MFARequiredError": mfa, "*MFARequiredError": &mfa, "[]Keystone": []Keystone{k},
 		"Settings": st, "*Settings": &st, "Config": cfg, "*Config": &cfg,
-		"Cleura": cl, "*Cleura": &cl, "TwoFactorChallenge": ch, "*TwoFactorChallenge": &ch, "[]TwoFactorChallenge": []TwoFactorChallenge{ch}}
+		"Cleura": cl, "*Cleura": &cl, "TwoFactorChallenge": ch, "*TwoFactorChallenge": &ch, "[]TwoFactorChallenge": []TwoFactorChallenge{ch},
+		"ApplicationCredentialInfo": info, "*ApplicationCredentialInfo": &info, "[]ApplicationCredentialInfo": []ApplicationCredentialInfo{info},
+		"NewApplicationCredential": newAC, "*NewApplicationCredential": &newAC, "EC2Credential": ec2, "*EC2Credential": &ec2,
+		"[]EC2Credential": []EC2Credential{ec2}, "[]*EC2Credential": []*EC2Credential{&ec2}}
 	check := func(t *testing.T, what, out string) {
 		t.Helper()
 		for _, s := range secrets {

@@ -1,8 +1,8 @@
 // Command gozunga walks through a long-running client of Gozunga's cloud:
 // an application credential login, a loop of API calls that outlives
 // several tokens (the Session renews each one before it expires, so no
-// call fails), EC2/S3 credentials created, listed and deleted with plain
-// JSON requests, and the token revoked at the end.
+// call fails), EC2/S3 credentials created, listed and deleted with the
+// typed EC2 calls, and the token revoked at the end.
 //
 //	go run ./examples/gozunga          # against keystonetest, in-process
 //	OS_APPLICATION_CREDENTIAL_ID=... OS_APPLICATION_CREDENTIAL_SECRET=... \
@@ -16,9 +16,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -26,7 +24,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strings"
 	"time"
 
 	"github.com/ksauth/ksauth"
@@ -228,105 +225,42 @@ func get(ctx context.Context, client *http.Client, url string) error {
 	return nil
 }
 
-// ec2Credential is one entry of /v3/users/{user_id}/credentials/OS-EC2.
-// Its Secret is the S3 secret key: never printed.
-type ec2Credential struct {
-	Access   string `json:"access"`
-	Secret   string `json:"secret"`
-	TenantID string `json:"tenant_id"`
-	UserID   string `json:"user_id"`
-}
-
 // ec2Section creates an EC2/S3 credential, lists the user's, and deletes
-// the one it created.
+// the one it created, with ksauth's typed calls. The secret key is in
+// created.Secret; printing the credential masks it.
 //
-// ksauth has no typed API for EC2 credentials yet (a later issue adds
-// one): these are plain JSON requests to Keystone's
-// /v3/users/{user_id}/credentials/OS-EC2, sent through a ksauth Transport,
-// which adds the token, retries 429/503 and re-authenticates on a 401.
-//
-// Keystone refuses them to a token from an application credential (403
-// "Delegated tokens cannot access credentials directly"), so they use a
-// password login of the same user.
+// Keystone refuses these calls to a token from an application credential
+// (403 "Delegated tokens cannot access credentials directly"; the error's
+// Hint says what to do), so they use a password login of the same user.
 func ec2Section(ctx context.Context, out io.Writer, t target) error {
-	section(out, "EC2/S3 credentials (plain JSON through the Transport)")
+	section(out, "EC2/S3 credentials")
 	if t.password == nil {
 		row(out, "skipped", "set OS_USERNAME and OS_PASSWORD: application credential tokens may not manage EC2 credentials")
 		return nil
 	}
-	session := ksauth.NewSession(t.password, nil)
-	tok, err := session.Token(ctx)
+	k := t.password
+	session := ksauth.NewSession(k, nil)
+	created, err := k.CreateEC2Credential(ctx, session, "", "") // the token's user and project
 	if err != nil {
 		return err
 	}
-	if tok.Project == nil {
-		return errors.New("the password login is not scoped to a project: set OS_PROJECT_NAME")
-	}
-	identity, err := session.Endpoint(ctx, ksauth.EndpointOpts{Type: "identity"})
+	row(out, "created", "%+v", *created) // Secret:REDACTED
+	list, err := k.EC2Credentials(ctx, session, "")
 	if err != nil {
 		return err
 	}
-	client := &http.Client{Transport: &ksauth.Transport{Session: session, Base: t.base}}
-	base := strings.TrimRight(identity, "/") + "/users/" + tok.User.ID + "/credentials/OS-EC2"
-
-	var created struct{ Credential ec2Credential }
-	body, _ := json.Marshal(map[string]string{"tenant_id": tok.Project.ID})
-	if err := call(ctx, client, http.MethodPost, base, body, http.StatusCreated, &created); err != nil {
+	row(out, "listed", "%d credential(s)", len(list))
+	for _, c := range list {
+		row(out, "", "access %s, project %s", c.Access, c.ProjectID)
+	}
+	if err := k.DeleteEC2Credential(ctx, session, "", created.Access); err != nil {
 		return err
 	}
-	access := created.Credential.Access
-	row(out, "created", "access %s for project %s (secret not shown)", access, created.Credential.TenantID)
-
-	var list struct{ Credentials []ec2Credential }
-	if err := call(ctx, client, http.MethodGet, base, nil, http.StatusOK, &list); err != nil {
-		return err
+	row(out, "deleted", "access %s", created.Access)
+	_, err = k.GetEC2Credential(ctx, session, "", created.Access)
+	if !errors.Is(err, ksauth.ErrNotFound) {
+		return fmt.Errorf("get after delete: %v, want ErrNotFound", err)
 	}
-	row(out, "listed", "%d credential(s)", len(list.Credentials))
-	for _, c := range list.Credentials {
-		row(out, "", "access %s, project %s", c.Access, c.TenantID)
-	}
-
-	if err := call(ctx, client, http.MethodDelete, base+"/"+access, nil, http.StatusNoContent, nil); err != nil {
-		return err
-	}
-	row(out, "deleted", "access %s", access)
-	if err := call(ctx, client, http.MethodGet, base+"/"+access, nil, http.StatusNotFound, nil); err != nil {
-		return err
-	}
-	row(out, "get after", "404 Not Found")
+	row(out, "get after", "ErrNotFound")
 	return nil
-}
-
-// call sends a JSON request, checks the status and decodes the answer
-// into v (nil: discarded).
-func call(ctx context.Context, client *http.Client, method, url string, body []byte, want int, v any) error {
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body) // http.NewRequest sets GetBody: replayable after a 401
-	}
-	req, err := http.NewRequestWithContext(ctx, method, url, rd)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Accept", "application/json")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != want {
-		// The body of an EC2 answer holds the secret: quote only the status.
-		return fmt.Errorf("%s %s: %s, want %d", method, url, resp.Status, want)
-	}
-	if v == nil {
-		return nil
-	}
-	return json.Unmarshal(data, v)
 }

@@ -34,7 +34,7 @@ func TestRunAgainstFake(t *testing.T) {
 		"  calls          80\n",
 		"  failures       0\n",
 		"  listed         1 credential(s)\n",
-		"  get after      404 Not Found\n",
+		"  get after      ErrNotFound\n",
 		"  still valid    false\n",
 	} {
 		if !strings.Contains(out, want) {
@@ -49,7 +49,7 @@ func TestRunAgainstFake(t *testing.T) {
 	if n := count(t, out, "tokens used"); n < 5 {
 		t.Errorf("%d tokens used in the loop, want at least 5:\n%s", n, out)
 	}
-	created := regexp.MustCompile(`created +access (\w+) `).FindStringSubmatch(out)
+	created := regexp.MustCompile(`created +\{Access:(\w+) Secret:REDACTED `).FindStringSubmatch(out)
 	if created == nil || !strings.Contains(out, "deleted        access "+created[1]+"\n") {
 		t.Errorf("the created credential was not the one deleted:\n%s", out)
 	}
