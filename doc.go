@@ -39,6 +39,15 @@
 // [Catalog.Endpoint] finds a service URL by type (with the os-service-types
 // aliases, as keystoneauth1 matches them), name, region and interface.
 //
+// The same way, [Keystone.CreateApplicationCredential] and its siblings
+// manage a user's application credentials and access rules, and
+// [Keystone.CreateEC2Credential] and its siblings the EC2/S3 key pairs
+// object storage takes. A created application credential logs in through
+// [ApplicationCredentialInfo.Credential], or from a clouds.yaml entry that
+// [ApplicationCredentialInfo.CloudsYAML] writes; its secret is masked
+// wherever it is printed. Keystone's refusals of these calls carry a Hint
+// saying how to log in instead.
+//
 // [Cleura] logs in to Cleura Cloud's REST API, which is not Keystone: a
 // login and password, then an SMS code from [Cleura.TwoFactor] when the
 // account has a second factor ([PromptTwoFactor] asks on a terminal). Its
