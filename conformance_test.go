@@ -192,6 +192,10 @@ func (c *confTarget) token(t *testing.T, kind string) string {
 		body = confPassword("admin", "Default", c.f.adminPW, map[string]any{"system": map[string]bool{"all": true}})
 	case "carol-receipt":
 		body = confPassword("carol", "acme", c.f.carolPW, confOps)
+	case "alice-ac": // from alice-ac, restricted (Keystone's default)
+		body = confAppCred(c.f.acID, c.f.acSecret, nil)
+	case "bob-trust": // bob acting for alice on demo
+		body = confPassword("bob", "acme", c.f.bobPW, map[string]any{"OS-TRUST:trust": map[string]string{"id": c.f.trustID}})
 	case "fresh": // a token for each use, to revoke
 		tok, _ := c.login(t, confPassword("alice", "Default", c.f.alicePW, confDemo))
 		return tok
@@ -409,6 +413,24 @@ var conformanceTable = []conformanceScenario{
 	}, 200, keystoneHeaders, nil},
 	{"an unknown EC2 credential", "", func(t *testing.T, c *confTarget) confRequest {
 		return getWith("/v3/users/"+c.f.aliceID+"/credentials/OS-EC2/0123456789abcdef0123456789abcdef", c.token(t, "alice-project"))
+	}, 404, keystoneHeaders, nil},
+	{"a restricted application credential's token creates one", "", func(t *testing.T, c *confTarget) confRequest {
+		return confRequest{method: "POST", path: "/v3/users/" + c.f.aliceID + "/application_credentials", header: auth(c.token(t, "alice-ac")),
+			body: map[string]any{"application_credential": map[string]any{"name": "conformance-nested"}}}
+	}, 403, keystoneHeaders, nil},
+	{"an application credential's token creates an EC2 credential", "", func(t *testing.T, c *confTarget) confRequest {
+		return confRequest{method: "POST", path: "/v3/users/" + c.f.aliceID + "/credentials/OS-EC2", header: auth(c.token(t, "alice-ac")),
+			body: map[string]string{"tenant_id": c.f.demoID}}
+	}, 403, keystoneHeaders, nil},
+	{"a trust-scoped token lists application credentials", "", func(t *testing.T, c *confTarget) confRequest {
+		return getWith("/v3/users/"+c.f.bobID+"/application_credentials", c.token(t, "bob-trust"))
+	}, 403, keystoneHeaders, nil},
+	{"a trust-scoped token creates an EC2 credential", "", func(t *testing.T, c *confTarget) confRequest {
+		return confRequest{method: "POST", path: "/v3/users/" + c.f.bobID + "/credentials/OS-EC2", header: auth(c.token(t, "bob-trust")),
+			body: map[string]string{"tenant_id": c.f.demoID}}
+	}, 403, keystoneHeaders, nil},
+	{"log in with an unknown application credential", "", func(t *testing.T, c *confTarget) confRequest {
+		return post(confAppCred("0123456789abcdef0123456789abcdef", "no-such-secret", nil))
 	}, 404, keystoneHeaders, nil},
 }
 
