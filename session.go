@@ -36,6 +36,19 @@ type SessionOptions struct {
 	// in the package documentation). Tokens appear only as fingerprints.
 	// nil: silent.
 	Logger *slog.Logger
+	// Store shares tokens with other processes: a [FileStore] for one
+	// machine, the redisstore module for a fleet. The session reads it
+	// when it has no token or its token is due for refresh, stores each
+	// token it obtains, and retires one a server rejected. It is used with
+	// a *Keystone or *Cleura authenticator whose tokens can be shared (not
+	// a TokenExchange, a Receipt or a passcode alone); otherwise, and while
+	// the store fails, the session logs in as if there were none. nil: no
+	// store.
+	Store TokenStore
+	// StoreWait bounds how long the session waits for another process
+	// holding the store's lock to store its token, before logging in
+	// itself. Zero: DefaultStoreWait (10 s).
+	StoreWait time.Duration
 }
 
 func (o *SessionOptions) expireEarly() time.Duration {
@@ -50,6 +63,13 @@ func (o *SessionOptions) refreshTimeout() time.Duration {
 		return DefaultRefreshTimeout
 	}
 	return o.RefreshTimeout
+}
+
+func (o *SessionOptions) storeWait() time.Duration {
+	if o == nil || o.StoreWait <= 0 {
+		return DefaultStoreWait
+	}
+	return o.StoreWait
 }
 
 func (o *SessionOptions) background() bool { return o == nil || !o.DisableBackgroundRefresh }
@@ -77,6 +97,8 @@ type Session struct {
 	mu       sync.Mutex
 	inflight *flight // the running authentication, if any
 	failures int     // authentications that failed in a row, for the logs
+
+	shared *sharedStore // nil: no TokenStore
 }
 
 // NewSession returns a session that gets its tokens from a. opts may be nil;
@@ -87,6 +109,7 @@ func NewSession(a Authenticator, opts *SessionOptions) *Session {
 		copied := *opts
 		s.opts = &copied
 	}
+	s.shared = newSharedStore(a, s.opts)
 	return s
 }
 
@@ -167,7 +190,7 @@ func (s *Session) run(ctx context.Context, f *flight, old *entry, st tokenState)
 	ctx, cancel := context.WithTimeout(ctx, s.opts.refreshTimeout())
 	defer cancel()
 	start := time.Now()
-	f.entry, f.err = s.authenticate(ctx)
+	f.entry, f.err = s.authenticate(ctx, old)
 	s.publish(ctx, f, old, st, time.Since(start))
 }
 
@@ -217,11 +240,20 @@ func (s *Session) logFailed(ctx context.Context, err error, reason string, took 
 		slog.Duration("took", took), slog.Int("failures", s.failures), slog.String("error", redact(err.Error(), oldID)))
 }
 
-// authenticate gets a token and computes when to refresh it.
-func (s *Session) authenticate(ctx context.Context) (*entry, error) {
+// authenticate gets a token to replace old's (from the store, if there is
+// one) and computes when to refresh it.
+func (s *Session) authenticate(ctx context.Context, old *entry) (*entry, error) {
 	if s.auth == nil {
 		return nil, invalid("Session", "no Authenticator: use NewSession")
 	}
+	if s.shared != nil {
+		return s.shared.authenticate(ctx, s, old)
+	}
+	return s.login(ctx)
+}
+
+// login gets a token from the Authenticator.
+func (s *Session) login(ctx context.Context) (*entry, error) {
 	tok, err := s.auth.Authenticate(ctx)
 	switch {
 	case err != nil:
@@ -259,6 +291,9 @@ func (s *Session) invalidate(ctx context.Context, failed *Token) bool {
 		return false
 	}
 	s.cur.Store(next)
+	if s.shared != nil && e.stored != nil {
+		s.shared.retire(e.stored)
+	}
 	debug(ctx, s.opts.logger(), "ksauth: token invalidated", slog.Any("token", failed))
 	return true
 }

@@ -90,6 +90,7 @@ type entry struct {
 	hosts     *tokenHosts   // tok's own hosts: its auth host and catalog hosts
 	obtained  time.Time     // when tok arrived
 	headers   []headerValue // tok's headers, built once for every request
+	stored    []byte        // tok's value in the TokenStore, if it is there
 
 	// rejections counts tokens rejected in a row soon after they arrived;
 	// tok may replace a rejected one only from replaceAfter on.
