@@ -65,7 +65,7 @@ func (sh *sharedStore) authenticate(ctx context.Context, s *Session, old *entry)
 	if keys == nil {
 		return s.login(ctx)
 	}
-	e, release := sh.await(ctx, s, keys, old)
+	e, release, ok := sh.await(ctx, s, keys, old)
 	if e != nil {
 		return e, nil
 	}
@@ -76,7 +76,9 @@ func (sh *sharedStore) authenticate(ctx context.Context, s *Session, old *entry)
 	if err != nil {
 		return nil, err
 	}
-	sh.save(ctx, s, keys, e)
+	if ok { // a store that just failed is not tried again in this login
+		sh.save(ctx, s, keys, e)
+	}
 	return e, nil
 }
 
@@ -109,14 +111,15 @@ func (sh *sharedStore) keysFor(ctx context.Context) *storeKeys {
 
 // await returns a token another process stored; otherwise it returns the
 // store's lock, held (release), or nothing when the store has no lock or
-// waiting for its holder's token took longer than StoreWait.
-func (sh *sharedStore) await(ctx context.Context, s *Session, keys *storeKeys, old *entry) (*entry, func()) {
-	if e := sh.load(ctx, s, keys, old); e != nil {
-		return e, nil
+// waiting for its holder's token took longer than StoreWait. ok is false
+// once a store call failed: the login then does without the store.
+func (sh *sharedStore) await(ctx context.Context, s *Session, keys *storeKeys, old *entry) (e *entry, release func(), ok bool) {
+	if e, err := sh.load(ctx, s, keys, old); e != nil || err != nil {
+		return e, nil, err == nil
 	}
-	locker, ok := sh.store.(TokenStoreLocker)
-	if !ok {
-		return nil, nil
+	locker, isLocker := sh.store.(TokenStoreLocker)
+	if !isLocker {
+		return nil, nil, true
 	}
 	wait := time.NewTimer(s.opts.storeWait())
 	defer wait.Stop()
@@ -124,13 +127,14 @@ func (sh *sharedStore) await(ctx context.Context, s *Session, keys *storeKeys, o
 		release, got, err := sh.tryLock(ctx, s, locker, keys)
 		switch {
 		case err != nil:
-			return nil, nil
+			return nil, nil, false
 		case got:
-			if e := sh.load(ctx, s, keys, old); e != nil { // stored while we waited
+			e, err := sh.load(ctx, s, keys, old) // stored while we waited?
+			if e != nil {
 				release()
-				return e, nil
+				return e, nil, true
 			}
-			return nil, release
+			return nil, release, err == nil
 		}
 		poll := time.NewTimer(delay)
 		select {
@@ -138,13 +142,13 @@ func (sh *sharedStore) await(ctx context.Context, s *Session, keys *storeKeys, o
 		case <-wait.C:
 			poll.Stop()
 			debug(ctx, sh.log, "ksauth: gave up waiting for another process's login", slog.Duration("waited", s.opts.storeWait()))
-			return nil, nil
+			return nil, nil, true
 		case <-ctx.Done():
 			poll.Stop()
-			return nil, nil
+			return nil, nil, true
 		}
-		if e := sh.load(ctx, s, keys, old); e != nil {
-			return e, nil
+		if e, err := sh.load(ctx, s, keys, old); e != nil || err != nil {
+			return e, nil, err == nil
 		}
 	}
 }
@@ -174,35 +178,36 @@ func (sh *sharedStore) tryLock(ctx context.Context, s *Session, locker TokenStor
 
 // load returns the stored token when it is one this session can use: it
 // opens with this credential, is fresh by this session's reckoning, and is
-// neither the token being replaced nor one a server rejected.
-func (sh *sharedStore) load(ctx context.Context, s *Session, keys *storeKeys, old *entry) *entry {
+// neither the token being replaced nor one a server rejected. Anything
+// else is a miss (nil, nil); err is the store's failure (logged).
+func (sh *sharedStore) load(ctx context.Context, s *Session, keys *storeKeys, old *entry) (*entry, error) {
 	cctx, cancel := context.WithTimeout(ctx, storeCallTimeout)
 	value, ttl, err := sh.store.Get(cctx, keys.key)
 	cancel()
 	if err != nil {
 		sh.failed(ctx, "get", err)
-		return nil
+		return nil, err
 	}
 	sh.reachable(ctx)
 	if value == nil || ttl <= 0 || sh.isRejected(value) {
-		return nil
+		return nil, nil
 	}
 	now := s.clock()
 	tok, err := keys.openToken(value, now, ttl)
 	if err != nil {
 		debug(ctx, sh.log, "ksauth: token store entry not used", slog.String("reason", err.Error()))
-		return nil
+		return nil, nil
 	}
 	if old.tokenID() == tok.ID {
-		return nil // the token this login replaces
+		return nil, nil // the token this login replaces
 	}
 	e, err := newEntry(tok, now, s.opts.expireEarly())
 	if err != nil || e.state(now) != fresh {
-		return nil
+		return nil, nil
 	}
 	e.stored = value
 	debug(ctx, sh.log, "ksauth: token from the store", slog.Any("token", tok), slog.Duration("store_ttl", ttl))
-	return e
+	return e, nil
 }
 
 // save stores e's token until its refresh is due (the store's TTL is what
