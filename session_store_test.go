@@ -315,16 +315,22 @@ func TestStoreNotUsedForUnsharableTokens(t *testing.T) {
 // future-version entry is a miss: the session logs in and overwrites it.
 func TestStoreUnusableEntriesAreMisses(t *testing.T) {
 	corrupt := map[string]func(key string, v []byte, keys *storeKeys) []byte{
-		"flipped bit":    func(_ string, v []byte, _ *storeKeys) []byte { v[len(v)-1] ^= 1; return v },
-		"truncated":      func(_ string, v []byte, _ *storeKeys) []byte { return v[:len(v)/2] },
-		"too short":      func(_ string, v []byte, _ *storeKeys) []byte { return v[:3] },
-		"foreign":        func(_ string, _ []byte, _ *storeKeys) []byte { return []byte(`{"token":"x"}`) },
-		"empty":          func(_ string, _ []byte, _ *storeKeys) []byte { return []byte{} },
-		"future version": func(_ string, _ []byte, k *storeKeys) []byte { return k.seal([]byte(`{"version":2,"id":"x","auth_host":"h"}`)) },
-		"not json":       func(_ string, _ []byte, k *storeKeys) []byte { return k.seal([]byte(`not json`)) },
-		"no token":       func(_ string, _ []byte, k *storeKeys) []byte { return k.seal([]byte(`{"version":1,"provider":"keystone"}`)) },
-		"provider":       func(_ string, _ []byte, k *storeKeys) []byte { return k.seal([]byte(`{"version":1,"provider":"x","id":"x","auth_host":"h"}`)) },
-		"wrong magic":    func(_ string, v []byte, _ *storeKeys) []byte { copy(v, "KST9"); return v },
+		"flipped bit": func(_ string, v []byte, _ *storeKeys) []byte { v[len(v)-1] ^= 1; return v },
+		"truncated":   func(_ string, v []byte, _ *storeKeys) []byte { return v[:len(v)/2] },
+		"too short":   func(_ string, v []byte, _ *storeKeys) []byte { return v[:3] },
+		"foreign":     func(_ string, _ []byte, _ *storeKeys) []byte { return []byte(`{"token":"x"}`) },
+		"empty":       func(_ string, _ []byte, _ *storeKeys) []byte { return []byte{} },
+		"future version": func(_ string, _ []byte, k *storeKeys) []byte {
+			return k.seal([]byte(`{"version":2,"id":"x","auth_host":"h"}`))
+		},
+		"not json": func(_ string, _ []byte, k *storeKeys) []byte { return k.seal([]byte(`not json`)) },
+		"no token": func(_ string, _ []byte, k *storeKeys) []byte {
+			return k.seal([]byte(`{"version":1,"provider":"keystone"}`))
+		},
+		"provider": func(_ string, _ []byte, k *storeKeys) []byte {
+			return k.seal([]byte(`{"version":1,"provider":"x","id":"x","auth_host":"h"}`))
+		},
+		"wrong magic": func(_ string, v []byte, _ *storeKeys) []byte { copy(v, "KST9"); return v },
 	}
 	for name, f := range corrupt {
 		t.Run(name, func(t *testing.T) {
