@@ -130,8 +130,33 @@
 //     before the token expires.
 //   - Info: "ksauth: token refreshed" when it ends a failure streak
 //     (failures_before says how long the streak was).
+//   - Warn: "ksauth: token store unavailable; logging in without it", once
+//     per outage of a [TokenStore]; Info "ksauth: token store reachable
+//     again" when it ends.
 //   - Debug: every other refresh and failure, invalidations, retries and
-//     their waits, version discovery, redirects sent without the token.
+//     their waits, version discovery, redirects sent without the token,
+//     tokens taken from or put in the store, store entries not used.
+//
+// # Sharing tokens between processes
+//
+// With [SessionOptions.Store], sessions in many processes share one token
+// per identity: [FileStore] on one machine (a cron job, a CLI, a credential
+// helper), the redisstore module (github.com/ksauth/ksauth/redisstore) for
+// a fleet. A session reads the store only when it has no token or its
+// token is due, so the fast path is unchanged; when the store has none,
+// one process logs in (holding the store's lock) while the others wait
+// for its token, at most [SessionOptions.StoreWait]. A token a server
+// rejects is removed from the store (compare-and-delete: never the newer
+// token another process stored), so a 401 retires it everywhere with one
+// login. The store never makes a request fail.
+//
+// What the store holds reveals nothing without two secrets: entry keys are
+// HMAC-SHA256 hashes, under the store's secret, of the identity only (auth
+// URL, methods, user, scope, trust, application credential; no secret, no
+// passcode), and entries are sealed with AES-256-GCM under a key derived
+// (HKDF) from the store's secret and the credential's own secret, so a
+// rotated password or secret is a miss, not a stale token. A tampered,
+// truncated or foreign entry is a miss too.
 //
 // # Concurrency
 //
