@@ -257,9 +257,11 @@ func (s *Store) Secret(context.Context) ([]byte, error) {
 // call runs fn with a context bounded by timeout and returns its result, or
 // the context's error as soon as that context ends, even if fn (the client)
 // goes on waiting. abandoned, if not nil, gets fn's result when fn returns
-// without error after call gave up.
+// without error after call gave up. An error of fn once the context has
+// ended wraps the context's error too.
 func call[T any](ctx context.Context, timeout time.Duration, fn func(context.Context) (T, error), abandoned func(T)) (T, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	type result struct {
 		v   T
 		err error
@@ -270,34 +272,46 @@ func call[T any](ctx context.Context, timeout time.Duration, fn func(context.Con
 		done = make(chan result, 1)
 	)
 	go func() {
-		defer cancel()
 		v, err := fn(ctx)
 		mu.Lock()
 		defer mu.Unlock()
-		if gone {
-			if err == nil && abandoned != nil {
-				go abandoned(v)
-			}
+		if !gone {
+			done <- result{v, err}
 			return
 		}
-		done <- result{v, err}
+		if err == nil && abandoned != nil {
+			go func() {
+				abandoned(v)
+				if testHookAbandoned != nil {
+					testHookAbandoned(v)
+				}
+			}()
+		}
 	}()
+	var r result
 	select {
-	case r := <-done:
-		return r.v, r.err
+	case r = <-done:
 	case <-ctx.Done():
+		mu.Lock()
+		select {
+		case r = <-done: // finished meanwhile: take its result
+		default:
+			gone = true
+			r.err = ctx.Err()
+		}
+		mu.Unlock()
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	select {
-	case r := <-done: // finished meanwhile: take its result
-		return r.v, r.err
-	default:
-		gone = true
-		var zero T
-		return zero, ctx.Err()
+	if r.err != nil {
+		if cerr := ctx.Err(); cerr != nil && !errors.Is(r.err, cerr) {
+			r.err = fmt.Errorf("%w: %w", cerr, r.err)
+		}
 	}
+	return r.v, r.err
 }
+
+// testHookAbandoned, set by tests only, is called with the result of an
+// abandoned call once abandoned has run.
+var testHookAbandoned func(any)
 
 // millis is d in whole milliseconds, rounded up (PX takes milliseconds; a
 // lock or entry must not expire sooner than asked).
