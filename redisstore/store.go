@@ -258,7 +258,8 @@ func (s *Store) Secret(context.Context) ([]byte, error) {
 // the context's error as soon as that context ends, even if fn (the client)
 // goes on waiting. abandoned, if not nil, gets fn's result when fn returns
 // without error after call gave up. An error of fn once the context has
-// ended wraps the context's error too.
+// ended (or its deadline passed) wraps the context's error too, so that
+// errors.Is(err, context.DeadlineExceeded) holds for every timeout.
 func call[T any](ctx context.Context, timeout time.Duration, fn func(context.Context) (T, error), abandoned func(T)) (T, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -302,11 +303,24 @@ func call[T any](ctx context.Context, timeout time.Duration, fn func(context.Con
 		mu.Unlock()
 	}
 	if r.err != nil {
-		if cerr := ctx.Err(); cerr != nil && !errors.Is(r.err, cerr) {
+		if cerr := ctxErr(ctx); cerr != nil && !errors.Is(r.err, cerr) {
 			r.err = fmt.Errorf("%w: %w", cerr, r.err)
 		}
 	}
 	return r.v, r.err
+}
+
+// ctxErr is ctx.Err(), or context.DeadlineExceeded once ctx's deadline has
+// passed even if its timer has not fired yet: a client that sets its
+// socket's deadline to the context's may time out first.
+func ctxErr(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+		return context.DeadlineExceeded
+	}
+	return nil
 }
 
 // testHookAbandoned, set by tests only, is called with the result of an

@@ -420,3 +420,20 @@ func TestCall(t *testing.T) {
 		})
 	})
 }
+
+// deadlineOnly is a context whose deadline has passed but whose timer has
+// not fired yet.
+type deadlineOnly struct{ context.Context }
+
+func (deadlineOnly) Deadline() (time.Time, bool) { return time.Unix(1, 0), true }
+
+func TestCtxErr(t *testing.T) {
+	assert.NoError(t, ctxErr(context.Background()))
+	assert.ErrorIs(t, ctxErr(deadlineOnly{context.Background()}), context.DeadlineExceeded)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	assert.ErrorIs(t, ctxErr(ctx), context.Canceled)
+	ctx, cancel = context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
+	assert.NoError(t, ctxErr(ctx))
+}
