@@ -38,6 +38,15 @@
 // an error or a miss, returned promptly: the Session then authenticates as
 // if there were no store, and requests never fail because of the cache.
 // Errors name the operation and wrap the client's error (errors.Is works
-// with context.DeadlineExceeded, net errors, redis.Nil...); they never hold
+// with context.DeadlineExceeded, syscall.ECONNREFUSED...); they never hold
 // a value or the secret.
+//
+// The client's own settings still matter within that bound: with
+// ContextTimeoutEnabled: true it gives up an abandoned command at once
+// (without, it holds a connection until its ReadTimeout); its dial and
+// command retries (DialerRetries, MaxRetries) are spent inside
+// [Options.Timeout], so with the defaults a refused connection costs the
+// whole Timeout, and with DialerRetries: 1, MaxRetries: -1 it fails at
+// once. After PoolSize failed dials go-redis fails fast by itself until
+// Redis is back.
 package redisstore

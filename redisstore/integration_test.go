@@ -326,6 +326,7 @@ func startReal(t *testing.T) server {
 }
 
 func TestBehavioursRedis(t *testing.T) {
+	needRedis(t)
 	runBehaviours(t, startReal)
 }
 
