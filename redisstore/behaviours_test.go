@@ -37,11 +37,16 @@ func newClient(t *testing.T, addr string) *redis.Client {
 	return c
 }
 
-// newStore returns a Store with testSecret on a new client of addr.
+// newStore returns a Store with testSecret on a new client of addr, and a
+// Timeout of 10 s unless opts has one (calls that must succeed, on a loaded
+// machine).
 func newStore(t *testing.T, addr string, opts Options) *Store {
 	t.Helper()
 	if opts.Secret == nil {
 		opts.Secret = testSecret
+	}
+	if opts.Timeout == 0 {
+		opts.Timeout = 10 * time.Second
 	}
 	s, err := New(newClient(t, addr), opts)
 	require.NoError(t, err)

@@ -414,15 +414,18 @@ func TestRedisKilledAndRestarted(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(r.stop)
 
-	s := newStore(t, r.addr, Options{Timeout: 200 * time.Millisecond})
-	lean, err := New(redis.NewClient(&redis.Options{Addr: r.addr, DialerRetries: 1, MaxRetries: -1, ContextTimeoutEnabled: true}), Options{Secret: testSecret})
+	s := newStore(t, r.addr, Options{})
+	quick := newStore(t, r.addr, Options{Timeout: 100 * time.Millisecond})
+	lean, err := New(redis.NewClient(&redis.Options{Addr: r.addr, DialerRetries: 1, MaxRetries: -1, ContextTimeoutEnabled: true}), Options{Secret: testSecret, Timeout: 10 * time.Second})
 	require.NoError(t, err)
 	t.Cleanup(func() { lean.client.Close() })
 	require.NoError(t, s.Put(ctx, "k", []byte("entry-1"), time.Minute))
 	require.NoError(t, lean.client.Ping(ctx).Err())
 
+	require.NoError(t, quick.client.Ping(ctx).Err())
+
 	r.kill()
-	for _, err := range allOps(t, s) {
+	for _, err := range allOps(t, quick) {
 		t.Log(err)
 	}
 	allOps(t, lean) // a pooled connection fails with EOF or a reset, then dials are refused
@@ -461,7 +464,7 @@ func TestRedisPaused(t *testing.T) {
 	patient := redis.NewClient(&redis.Options{Addr: srv.addr, ReadTimeout: time.Minute})
 	t.Cleanup(func() { patient.Close() })
 	require.NoError(t, patient.Ping(ctx).Err())
-	v, _, err := s.Get(ctx, "k")
+	v, _, err := newStore(t, srv.addr, Options{}).Get(ctx, "k")
 	require.NoError(t, err)
 	assert.Nil(t, v)
 }
