@@ -26,10 +26,14 @@
 // secret would let anyone who can write to Redis plant entries, so [New]
 // refuses to start without one (keystonemiddleware's rule for its memcache
 // cache). Redis itself still holds the fleet's tokens, encrypted, and its
-// locks: protect it as any shared service (TLS, an ACL user restricted to
-// the prefix's keys, a network it alone listens on); someone who can write
-// to it can delete entries or hold locks, which costs logins, never a wrong
-// token.
+// locks: protect it as any shared service (TLS, a network only the fleet
+// reaches, an ACL user restricted to the prefix's keys and the commands the
+// Store sends:
+//
+//	ACL SETUSER ksauth on >PASSWORD resetkeys ~ksauth:* resetchannels -@all +get +set +pttl +del +multi +exec +eval +evalsha
+//
+// ); someone who can write to it can delete entries or hold locks, which
+// costs logins, never a wrong token.
 //
 // # Failures
 //

@@ -517,3 +517,52 @@ func runHelper(bin string) int {
 	time.Sleep(time.Hour) // until killed
 	return 1
 }
+
+// The ACL the package doc gives is enough, and keeps the user to its
+// prefix.
+func TestACLUser(t *testing.T) {
+	srv := startReal(t)
+	ctx := context.Background()
+	admin := newClient(t, srv.addr)
+	var args []any
+	for _, f := range strings.Fields("ACL SETUSER ksauth-it reset on >it-password resetkeys ~ksauth:* resetchannels -@all " + aclCommands) {
+		args = append(args, f)
+	}
+	require.NoError(t, admin.Do(ctx, args...).Err())
+	t.Cleanup(func() { admin.Do(ctx, "ACL", "DELUSER", "ksauth-it") })
+
+	client := redis.NewClient(&redis.Options{Addr: srv.addr, Username: "ksauth-it", Password: "it-password", ContextTimeoutEnabled: true})
+	t.Cleanup(func() { client.Close() })
+	s, err := New(client, Options{Secret: testSecret, Timeout: 10 * time.Second})
+	require.NoError(t, err)
+
+	require.NoError(t, s.Put(ctx, "k", []byte("entry-1"), time.Minute))
+	v, ttl, err := s.Get(ctx, "k")
+	require.NoError(t, err)
+	assert.Equal(t, []byte("entry-1"), v)
+	assert.Positive(t, ttl)
+	ok, err := s.CompareAndDelete(ctx, "k", []byte("entry-1"))
+	require.NoError(t, err)
+	assert.True(t, ok)
+	release, ok, err := s.TryLock(ctx, "k", time.Minute)
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.NoError(t, release(ctx))
+	assert.Zero(t, admin.Exists(ctx, "ksauth:k:lock").Val(), "released")
+
+	err = client.Set(ctx, "other:k", "v", time.Minute).Err()
+	assert.ErrorContains(t, err, "NOPERM", "a key outside the prefix")
+	other, err := New(client, Options{Secret: testSecret, Prefix: "other:", Timeout: 10 * time.Second})
+	require.NoError(t, err)
+	_, _, err = other.Get(ctx, "k")
+	assert.ErrorContains(t, err, "NOPERM")
+}
+
+// aclCommands are the commands a Store sends (package doc).
+const aclCommands = "+get +set +pttl +del +multi +exec +eval +evalsha"
+
+func TestACLInPackageDoc(t *testing.T) {
+	doc, err := os.ReadFile("doc.go")
+	require.NoError(t, err)
+	assert.Contains(t, string(doc), aclCommands)
+}

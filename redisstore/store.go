@@ -107,13 +107,10 @@ func New(client redis.UniversalClient, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// Scripts. Both compare byte for byte (Lua strings are binary) and delete
-// in one atomic step.
-var (
-	// compareAndDelete deletes KEYS[1] if it still holds ARGV[1]; returns
-	// the number deleted. Also the lock's release, with the holder's token.
-	compareAndDelete = redis.NewScript(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`)
-)
+// compareAndDelete deletes KEYS[1] if it still holds ARGV[1], byte for byte
+// (Lua strings are binary), in one atomic step, and returns the number
+// deleted. It is also the lock's release, with the holder's token.
+var compareAndDelete = redis.NewScript(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`)
 
 // Get returns the value under key and the time it has left, read together
 // (MULTI GET PTTL EXEC), or (nil, 0, nil) when there is none. A value
@@ -136,8 +133,15 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, time.Duration, err
 			pttl = p.PTTL(ctx, k)
 			return nil
 		})
-		if get != nil && errors.Is(get.Err(), redis.Nil) {
-			return result{}, nil // Exec reports the GET's Nil: a miss
+		// The commands' own errors first: Exec's may only say that the
+		// transaction was aborted (EXECABORT), or be the GET's Nil.
+		if gerr := get.Err(); errors.Is(gerr, redis.Nil) {
+			return result{}, nil // a miss
+		} else if gerr != nil {
+			return result{}, gerr
+		}
+		if perr := pttl.Err(); perr != nil {
+			return result{}, perr
 		}
 		if err != nil {
 			return result{}, err
