@@ -425,15 +425,19 @@ func appCredHint(u *url.URL) hinter {
 			return ""
 		}
 		msg, tok := ex.keystoneMessage(), ex.token
+		own := tok == nil || strings.Contains(u.EscapedPath(), "/users/"+url.PathEscape(tok.User.ID)+"/")
+		// A restricted credential's token may read its user's credentials:
+		// only its changes to them are refused for the restriction.
+		restricted := tok != nil && tok.ApplicationCredential != nil && tok.ApplicationCredential.Restricted &&
+			own && ex.method != http.MethodGet && ex.method != http.MethodHead
 		switch {
 		case strings.Contains(msg, "access rule in use"):
 			return "delete the application credentials that use the rule first"
-		case strings.Contains(msg, "not allowed for managing additional application credentials") ||
-			tok != nil && tok.ApplicationCredential != nil && tok.ApplicationCredential.Restricted:
+		case strings.Contains(msg, "not allowed for managing additional application credentials") || restricted:
 			return "a token from a restricted application credential cannot manage application credentials: " + loginAdvice
 		case strings.Contains(msg, "issued via delegation") || tok != nil && tok.Trust != nil:
 			return "a trust-scoped (delegated) token cannot manage application credentials: " + loginAdvice
-		case tok != nil && !strings.Contains(u.EscapedPath(), "/users/"+url.PathEscape(tok.User.ID)+"/"):
+		case !own:
 			return "only a user itself (or, to read and delete, an admin) may manage its application credentials: authenticate as that user"
 		}
 		return ""

@@ -560,6 +560,57 @@ func TestApplicationCredentialRefusals(t *testing.T) {
 	}
 }
 
+// TestApplicationCredentialHintRestrictedReadingAnotherUser: a restricted
+// application credential's token may read its own user's credentials
+// (cred_appcred_list_restricted); Keystone's refusal to list another
+// user's is a policy refusal, and the Hint must say so, not blame the
+// restriction.
+func TestApplicationCredentialHintRestrictedReadingAnotherUser(t *testing.T) {
+	_, k, tok := crReplay(t, "cred_auth_appcred_alice_ac", "cred_appcred_list_other_user_restricted_403")
+	_, err := k.ApplicationCredentials(crCtx, tok, crBobID, "")
+	he := crHTTPError(t, err, 403)
+	assert.Equal(t, "You are not authorized to perform the requested action: identity:list_application_credentials.", he.Message)
+	assert.Contains(t, he.Hint, hintOtherUser)
+	assert.NotContains(t, he.Hint, hintRestricted)
+
+	// A release whose refusal does not name the restriction: the token
+	// tells, for a change to the token's own user's credentials only.
+	generic := `{"error": {"code": 403, "message": "You are not authorized to perform the requested action.", "title": "Forbidden"}}`
+	own := mockBase + "/v3/users/" + crAliceID + "/application_credentials"
+	for _, tc := range []struct {
+		method, url string
+		call        func(k *Keystone) error
+		hint        string
+	}{
+		{"POST", own, func(k *Keystone) error {
+			_, err := k.CreateApplicationCredential(crCtx, tok, "", NewApplicationCredential{Name: "n"})
+			return err
+		}, hintRestricted},
+		{"DELETE", own + "/x", func(k *Keystone) error { return k.DeleteApplicationCredential(crCtx, tok, "", "x") }, hintRestricted},
+		{"GET", own, func(k *Keystone) error {
+			_, err := k.ApplicationCredentials(crCtx, tok, "", "")
+			return err
+		}, ""},
+		{"GET", own + "/x", func(k *Keystone) error {
+			_, err := k.GetApplicationCredential(crCtx, tok, "", "x")
+			return err
+		}, ""},
+		{"POST", mockBase + "/v3/users/" + crBobID + "/application_credentials", func(k *Keystone) error {
+			_, err := k.CreateApplicationCredential(crCtx, tok, crBobID, NewApplicationCredential{Name: "n"})
+			return err
+		}, hintOtherUser},
+	} {
+		m := newKSMock(t)
+		m.respond(tc.method, tc.url, jsonResponder(403, generic))
+		he := crHTTPError(t, tc.call(m.keystone(nil, nil)), 403)
+		if tc.hint == "" {
+			assert.Empty(t, he.Hint, "%s %s", tc.method, tc.url)
+		} else {
+			assert.Contains(t, he.Hint, tc.hint, "%s %s", tc.method, tc.url)
+		}
+	}
+}
+
 func crCreate(userID, name string) func(k *Keystone, tok *Token) error {
 	return crCreateReq(userID, NewApplicationCredential{Name: name})
 }
