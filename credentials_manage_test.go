@@ -1195,3 +1195,19 @@ func TestApplicationCredentialHintsOnlyFor403(t *testing.T) {
 		assert.Empty(t, he.Hint, "status %d", status)
 	}
 }
+
+// TestGetApplicationCredentialMalformed: an answer to a Get without the
+// credential is a *MalformedResponseError naming that request: GET, 200.
+func TestGetApplicationCredentialMalformed(t *testing.T) {
+	for _, body := range []string{`{}`, `{"application_credential": null}`, `{"application_credential": {"name": "n"}}`} {
+		m := newKSMock(t)
+		m.respond("GET", crApps+"/x", jsonResponder(200, body))
+		_, err := m.keystone(nil, nil).GetApplicationCredential(crCtx, crAliceTok(), "", "x")
+		recordErr(err)
+		var me *MalformedResponseError
+		require.ErrorAs(t, err, &me, body)
+		assert.Equal(t, "GET", me.Method, body)
+		assert.Equal(t, 200, me.StatusCode, body)
+		assert.Equal(t, crApps+"/x", me.URL, body)
+	}
+}
