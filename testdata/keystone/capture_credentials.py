@@ -96,9 +96,8 @@ def record(name, method, path, body=None, token=None, extra=None, want=None):
 
 def token(name, auth):
     """Records an auth POST and returns the real token it issued."""
-    status, _, headers = record(name, "POST", "/v3/auth/tokens", {"auth": auth}, want=201)
-    real = [k for k, v in placeholders.items() if v == "gAAAAAB-placeholder-" + name]
-    return real[0]
+    record(name, "POST", "/v3/auth/tokens", {"auth": auth}, want=201)
+    return [k for k, v in placeholders.items() if v == "gAAAAAB-placeholder-" + name][0]
 
 
 def main():
