@@ -293,14 +293,14 @@ func (k *Keystone) CreateApplicationCredential(ctx context.Context, src TokenSou
 	if err := k.sendJSON(ctx, http.MethodPost, src, u, body, http.StatusCreated, appCredHint(u), &out, req.Secret); err != nil {
 		return nil, err
 	}
-	return out.ApplicationCredential.checked(u, "a created application credential", true)
+	return out.ApplicationCredential.checked(http.MethodPost, u, http.StatusCreated, "a created application credential", true)
 }
 
-// checked returns the credential of an answer, refusing one without an ID
-// (or, when withSecret, without its secret).
-func (w *wireAppCredInfo) checked(u *url.URL, what string, withSecret bool) (*ApplicationCredentialInfo, error) {
+// checked returns the credential of the answer to method on u (status),
+// refusing one without an ID (or, when withSecret, without its secret).
+func (w *wireAppCredInfo) checked(method string, u *url.URL, status int, what string, withSecret bool) (*ApplicationCredentialInfo, error) {
 	if w == nil || w.ID == "" || (withSecret && w.Secret == "") {
-		return nil, &MalformedResponseError{Method: http.MethodPost, URL: safeURL(u), StatusCode: http.StatusCreated,
+		return nil, &MalformedResponseError{Method: method, URL: safeURL(u), StatusCode: status,
 			Reason: what + " without an id or a secret"}
 	}
 	info := w.info()
@@ -357,7 +357,7 @@ func (k *Keystone) GetApplicationCredential(ctx context.Context, src TokenSource
 	if out.ApplicationCredential != nil {
 		out.ApplicationCredential.Secret = ""
 	}
-	return out.ApplicationCredential.checked(u, "an application credential", false)
+	return out.ApplicationCredential.checked(http.MethodGet, u, http.StatusOK, "an application credential", false)
 }
 
 // DeleteApplicationCredential deletes an application credential of userID
@@ -425,15 +425,19 @@ func appCredHint(u *url.URL) hinter {
 			return ""
 		}
 		msg, tok := ex.keystoneMessage(), ex.token
+		own := tok == nil || strings.Contains(u.EscapedPath(), "/users/"+url.PathEscape(tok.User.ID)+"/")
+		// A restricted credential's token may read its user's credentials:
+		// only its changes to them are refused for the restriction.
+		restricted := tok != nil && tok.ApplicationCredential != nil && tok.ApplicationCredential.Restricted &&
+			own && ex.method != http.MethodGet && ex.method != http.MethodHead
 		switch {
 		case strings.Contains(msg, "access rule in use"):
 			return "delete the application credentials that use the rule first"
-		case strings.Contains(msg, "not allowed for managing additional application credentials") ||
-			tok != nil && tok.ApplicationCredential != nil && tok.ApplicationCredential.Restricted:
+		case strings.Contains(msg, "not allowed for managing additional application credentials") || restricted:
 			return "a token from a restricted application credential cannot manage application credentials: " + loginAdvice
 		case strings.Contains(msg, "issued via delegation") || tok != nil && tok.Trust != nil:
 			return "a trust-scoped (delegated) token cannot manage application credentials: " + loginAdvice
-		case tok != nil && !strings.Contains(u.EscapedPath(), "/users/"+url.PathEscape(tok.User.ID)+"/"):
+		case !own:
 			return "only a user itself (or, to read and delete, an admin) may manage its application credentials: authenticate as that user"
 		}
 		return ""

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -133,6 +134,19 @@ func (c *ksCapture) response(req *http.Request) *http.Response {
 // match the capture exactly (absent in the capture = absent in the request).
 var meaningfulHeaders = []string{"Content-Type", "X-Auth-Token", "X-Subject-Token", "Openstack-Auth-Receipt"}
 
+// checkedHeaders are the meaningfulHeaders and any other header the capture
+// recorded (Openstack-Identity-Access-Rules, say): a recorded header must
+// have been sent with the recorded value.
+func (c *ksCapture) checkedHeaders() []string {
+	out := append([]string(nil), meaningfulHeaders...)
+	for k := range c.Request.Headers {
+		if !slices.ContainsFunc(out, func(h string) bool { return strings.EqualFold(h, k) }) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
 // assertRequest checks that req is the request c recorded. It only uses
 // assert (not require): responders may run off the test goroutine.
 func (c *ksCapture) assertRequest(t assert.TestingT, req *http.Request) bool {
@@ -141,7 +155,7 @@ func (c *ksCapture) assertRequest(t assert.TestingT, req *http.Request) bool {
 	}
 	ok := assert.Equal(t, c.Request.Method, req.Method, "%s: method", c.Name)
 	ok = assert.Equal(t, c.Request.Path, req.URL.RequestURI(), "%s: path and query", c.Name) && ok
-	for _, h := range meaningfulHeaders {
+	for _, h := range c.checkedHeaders() {
 		want := ""
 		for k, v := range c.Request.Headers {
 			if strings.EqualFold(k, h) {
@@ -338,3 +352,24 @@ func TestReplayHelperRejectsWrongRequests(t *testing.T) {
 type probeT struct{ failed bool }
 
 func (p *probeT) Errorf(string, ...any) { p.failed = true }
+
+// TestReplayChecksRecordedHeaders: a header the capture recorded beyond
+// meaningfulHeaders (the access rules header of a validation) must be sent,
+// with the recorded value.
+func TestReplayChecksRecordedHeaders(t *testing.T) {
+	c := loadCapture(t, "cred_validate_access_rules_token")
+	require.Equal(t, "1.0", c.Request.Headers["Openstack-Identity-Access-Rules"])
+	for _, tc := range []struct {
+		value string
+		ok    bool
+	}{{"1.0", true}, {"", false}, {"2.0", false}} {
+		req, err := http.NewRequest(http.MethodGet, mockBase+c.Request.Path, nil)
+		require.NoError(t, err)
+		req.Header.Set("X-Auth-Token", c.Request.Headers["X-Auth-Token"])
+		req.Header.Set("X-Subject-Token", c.Request.Headers["X-Subject-Token"])
+		if tc.value != "" {
+			req.Header.Set("Openstack-Identity-Access-Rules", tc.value)
+		}
+		assert.Equal(t, tc.ok, c.assertRequest(&probeT{}, req), "header %q", tc.value)
+	}
+}
