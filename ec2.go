@@ -152,7 +152,7 @@ func ec2Hint(ex *exchange) string {
 	case strings.Contains(msg, "Delegated tokens") || ex.token.delegated():
 		return "EC2 credentials need a token from a password login, not one from an application credential or a trust: authenticate with a password"
 	case strings.Contains(msg, "identity:ec2_"):
-		return "Keystone lets a user manage its own EC2 credentials with the member role on the project, and an admin anyone's"
+		return "Keystone's policy lets a user manage only its own EC2 credentials (newer releases: with the member role on the project), and an admin anyone's"
 	}
 	return ""
 }
