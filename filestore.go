@@ -176,8 +176,9 @@ func (s *FileStore) Dir() string { return s.dir }
 // Get returns the value stored under key and the time it has left, or a
 // nil value and no error when there is none: no file, an expired entry, or
 // a file that is not a well-formed entry (truncated, foreign, of another
-// version, larger than 4 MiB). It takes no lock. An error is a refused key,
-// a done ctx, or a file that exists but cannot be read.
+// version, larger than 4 MiB, not a regular file). It takes no lock. An
+// error is a refused key, a done ctx, or a file that exists but cannot be
+// read (unreadable, or a symbolic link, which is never followed on unix).
 func (s *FileStore) Get(ctx context.Context, key string) ([]byte, time.Duration, error) {
 	if err := s.checkCall(ctx, key); err != nil {
 		return nil, 0, err
@@ -301,6 +302,9 @@ func (s *FileStore) Secret(ctx context.Context) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if s.dir == "" {
+		return nil, errFileStoreZero
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.secret == nil {
@@ -313,10 +317,16 @@ func (s *FileStore) Secret(ctx context.Context) ([]byte, error) {
 	return bytes.Clone(s.secret), nil
 }
 
+// errFileStoreZero is the error of a FileStore not made by NewFileStore.
+var errFileStoreZero = &FileStoreError{Path: "(none)", Reason: "a FileStore must be made by NewFileStore"}
+
 // checkCall checks a call's context and key.
 func (s *FileStore) checkCall(ctx context.Context, key string) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if s.dir == "" {
+		return errFileStoreZero
 	}
 	if !validFileStoreKey(key) {
 		shown := key
@@ -429,7 +439,7 @@ func parseFileHeader(h []byte) (expiry int64, length, sum uint32, ok bool) {
 // none or it is not a well-formed entry with a value of at most maxValue
 // bytes; an error when it exists but cannot be read.
 func readFileEntry(path string, maxValue int) (value []byte, expiry int64, ok bool, err error) {
-	f, err := openNoFollow(path, os.O_RDONLY, 0)
+	f, err := openForRead(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, 0, false, nil
@@ -556,7 +566,7 @@ func readSecretFile(path string) ([]byte, error) {
 	if fi.Size() != fileStoreSecretLen {
 		return nil, sizeErr(fi.Size())
 	}
-	f, err := openNoFollow(path, os.O_RDONLY, 0)
+	f, err := openForRead(path)
 	if err != nil {
 		return nil, &FileStoreError{Path: path, Reason: "cannot open the secret", Err: err}
 	}

@@ -12,7 +12,9 @@ package ksauth
 // two processes may occasionally both hold a lock, and a dead holder's lock
 // lasts until its ttl. The write lock ordering Put and CompareAndDelete is
 // only a mutex within the process. Nothing is lost by that but an extra
-// login now and then: entries are still written atomically (rename).
+// login now and then: entries are still written atomically (rename). On
+// Windows a Put may fail (and say so) while another process is reading the
+// file it replaces.
 
 import (
 	"context"
@@ -41,6 +43,9 @@ func fileOwner(fs.FileInfo) (int, bool) { return 0, false }
 func openNoFollow(path string, flag int, perm fs.FileMode) (*os.File, error) {
 	return os.OpenFile(path, flag, perm)
 }
+
+// openForRead opens path for reading.
+func openForRead(path string) (*os.File, error) { return os.Open(path) }
 
 // syncDirectory does nothing: directories cannot be synced portably here.
 func syncDirectory(string) error { return nil }

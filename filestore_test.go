@@ -236,6 +236,20 @@ func TestFileStoreRefusesBadArguments(t *testing.T) {
 	assert.Empty(t, entries)
 }
 
+func TestFileStoreZeroValueRefuses(t *testing.T) {
+	var s FileStore
+	ctx := t.Context()
+	_, _, err := s.Get(ctx, "k")
+	requireFileStoreError(t, err, "(none)", "NewFileStore")
+	requireFileStoreError(t, s.Put(ctx, "k", []byte("v"), time.Hour), "(none)", "NewFileStore")
+	_, err = s.CompareAndDelete(ctx, "k", nil)
+	requireFileStoreError(t, err, "(none)", "NewFileStore")
+	_, _, err = s.TryLock(ctx, "k", time.Hour)
+	requireFileStoreError(t, err, "(none)", "NewFileStore")
+	_, err = s.Secret(ctx)
+	requireFileStoreError(t, err, "(none)", "NewFileStore")
+}
+
 func TestFileStorePermissions(t *testing.T) {
 	base := t.TempDir()
 	dir := filepath.Join(base, "a", "b", "ksauth")
@@ -248,7 +262,7 @@ func TestFileStorePermissions(t *testing.T) {
 	release, ok, err := s.TryLock(ctx, "k", time.Hour)
 	require.NoError(t, err)
 	require.True(t, ok)
-	require.NoError(t, release(ctx))
+	defer func() { require.NoError(t, release(ctx)) }()
 	sec, err := s.Secret(ctx)
 	require.NoError(t, err)
 	assert.Len(t, sec, 32)

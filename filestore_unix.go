@@ -38,6 +38,13 @@ func openNoFollow(path string, flag int, perm fs.FileMode) (*os.File, error) {
 	return os.OpenFile(path, flag|syscall.O_NOFOLLOW, perm)
 }
 
+// openForRead opens path for reading, refusing a symbolic link, and
+// without blocking on a FIFO (the caller then finds it is not a regular
+// file).
+func openForRead(path string) (*os.File, error) {
+	return openNoFollow(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+}
+
 // syncDirectory fsyncs a directory. File systems that cannot (EINVAL,
 // ENOTSUP) are not an error.
 func syncDirectory(dir string) error {

@@ -209,3 +209,25 @@ func TestFileStoreDefaultDirectory(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, filepath.Join(home, "rel"), s.Dir())
 }
+
+func TestFileStoreSpecialFilesAreMisses(t *testing.T) {
+	s := newTestFileStore(t)
+	ctx := t.Context()
+
+	// A FIFO would block a plain open for reading until a writer came.
+	require.NoError(t, syscall.Mkfifo(filepath.Join(s.Dir(), "fifo"), 0o600))
+	v, _, err := s.Get(ctx, "fifo")
+	require.NoError(t, err)
+	assert.Nil(t, v)
+	ok, err := s.CompareAndDelete(ctx, "fifo", nil)
+	require.NoError(t, err)
+	assert.False(t, ok)
+
+	// A symbolic link, even to a good entry, is not followed.
+	good := writeEntryFile(t, s.Dir(), "good", encodeFileEntry([]byte("v"), time.Now().Add(time.Hour).UnixNano()))
+	require.NoError(t, os.Symlink(good, filepath.Join(s.Dir(), "link")))
+	v, _, err = s.Get(ctx, "link")
+	assert.Nil(t, v)
+	requireFileStoreError(t, err, filepath.Join(s.Dir(), "link"), "cannot open the file")
+	assert.ErrorIs(t, err, syscall.ELOOP)
+}
