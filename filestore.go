@@ -46,6 +46,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -78,8 +79,12 @@ import (
 type FileStore struct {
 	dir string
 
-	mu     sync.Mutex
-	secret []byte // cached after the first Secret
+	mu sync.Mutex // serialises the first Secret
+	// secret is cached after the first Secret. An atomic.Pointer holds it
+	// as an unsafe.Pointer, which fmt prints as an address whatever the verb
+	// (a plain pointer is dumped by a bad verb, %s say), and slog and
+	// encoding/json do not see: printing a FileStore never shows it.
+	secret atomic.Pointer[[]byte]
 }
 
 // FileStoreError is a directory or file a [FileStore] refuses (wrong
@@ -307,14 +312,16 @@ func (s *FileStore) Secret(ctx context.Context) ([]byte, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.secret == nil {
-		sec, err := s.loadSecret()
+	sec := s.secret.Load()
+	if sec == nil {
+		b, err := s.loadSecret()
 		if err != nil {
 			return nil, err
 		}
-		s.secret = sec
+		sec = &b
+		s.secret.Store(sec)
 	}
-	return bytes.Clone(s.secret), nil
+	return bytes.Clone(*sec), nil
 }
 
 // errFileStoreZero is the error of a FileStore not made by NewFileStore.

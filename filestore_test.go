@@ -312,6 +312,22 @@ func TestFileStoreSecretIsStable(t *testing.T) {
 	assert.Equal(t, again, fourth)
 }
 
+func TestFileStoreNeverPrintsItsSecret(t *testing.T) {
+	s := newTestFileStore(t)
+	sec, err := s.Secret(t.Context())
+	require.NoError(t, err)
+	shapes := []string{string(sec), fmt.Sprintf("%x", sec), fmt.Sprintf("%X", sec),
+		strings.Trim(fmt.Sprint(sec), "[]"), strings.Trim(fmt.Sprintf("%#v", sec), "[]uint8{}")}
+	for form, held := range heldForms(s) {
+		for how, out := range printings(held) {
+			for _, shape := range shapes {
+				assert.NotContains(t, out, shape, "%s, %s", form, how)
+			}
+		}
+	}
+	assert.Contains(t, fmt.Sprintf("%+v", s), s.Dir(), "the directory is shown")
+}
+
 func TestFileStoreSecretRace(t *testing.T) {
 	dir := newTestFileStore(t).Dir()
 	const n = 16
