@@ -54,6 +54,12 @@ import (
 // of one machine: one file per key in a private directory. It is safe for
 // concurrent use by goroutines and by processes sharing the directory.
 //
+// Layout: each key's value is the file named by the key (keys are
+// [a-z0-9-]{1,128}, never a path), beside it are <key>.lock (TryLock) and
+// <key>.wlock (the write lock ordering Put and CompareAndDelete), the
+// secret is secret.key, and files being written are .tmp-*. Every name that
+// is not a key has a dot, so no key can collide with the store's own files.
+//
 // Security model: the directory must belong to the user running the process
 // and be writable by nobody else (see [NewFileStore]); every file is
 // created owner-only (0600). That keeps other local users from reading,
@@ -86,6 +92,8 @@ type FileStore struct {
 	// encoding/json do not see: printing a FileStore never shows it.
 	secret atomic.Pointer[[]byte]
 }
+
+var _ TokenStoreLocker = (*FileStore)(nil)
 
 // FileStoreError is a directory or file a [FileStore] refuses (wrong
 // permissions, owner or type, a malformed secret) or could not use (a
