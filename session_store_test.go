@@ -654,3 +654,20 @@ func TestStoreSecretsNeverLogged(t *testing.T) {
 		assert.Contains(t, logs.String(), "REDACTED")
 	})
 }
+
+// TestStoreWrongSecretGetsNoToken: a session whose password is wrong does
+// not get the token a session with the right one stored, though both have
+// the same identity and so the same key: Keystone is asked, and refuses.
+func TestStoreWrongSecretGetsNoToken(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := keystonetest.NewInMemoryServer()
+		store := newMemStore()
+		mustToken(t, NewSession(demoKeystone(srv), &SessionOptions{Store: store}))
+		wrong := demoKeystone(srv)
+		wrong.Credentials = Password{UserID: keystonetest.DemoUserID, Password: "not-the-password"}
+		_, err := NewSession(wrong, &SessionOptions{Store: store}).Token(context.Background())
+		assert.ErrorIs(t, err, ErrUnauthorized)
+		assert.Equal(t, 2, srv.Requests(tokenPOST))
+		_, _ = store.only(t) // the right one's entry is still there
+	})
+}

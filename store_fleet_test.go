@@ -65,3 +65,26 @@ func TestFleetSharesOneTokenPerLifetime(t *testing.T) {
 	t.Logf("the same with the default ExpireEarly (renewal at half the lifetime): %d with, %d without", with, without)
 	assert.LessOrEqual(t, with*replicas/2, without, "at least 50× fewer logins")
 }
+
+// TestFileStoreSequentialProcesses (issue 11, item 7): 20 runs of a CLI
+// one after another (each a fresh Session over a fresh FileStore on the
+// same directory, as separate processes are) log in once.
+func TestFileStoreSequentialProcesses(t *testing.T) {
+	srv := keystonetest.NewServer()
+	defer srv.Close()
+	dir := t.TempDir() + "/cache"
+	var first string
+	for i := range 20 {
+		store, err := NewFileStore(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok := mustToken(t, NewSession(demoKeystone(srv), &SessionOptions{Store: store, Logger: testLogger()}))
+		if i == 0 {
+			first = tok.ID
+		}
+		assert.Equal(t, first, tok.ID, "run %d", i)
+	}
+	t.Logf("20 sequential processes sharing a FileStore: %d token POST(s)", srv.Requests(tokenPOST))
+	assert.Equal(t, 1, srv.Requests(tokenPOST))
+}
