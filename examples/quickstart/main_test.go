@@ -87,6 +87,7 @@ func TestQuickstartOffline(t *testing.T) {
 		"6. Rate limited (429): Retry-After waited out",
 		"7. Early refresh of a short-lived token",
 		"8. Untrusted host refused",
+		"9. Token shared between processes (FileStore)",
 	} {
 		assert.Contains(t, text, "\n"+title+"\n")
 	}
@@ -100,6 +101,8 @@ func TestQuickstartOffline(t *testing.T) {
 	assert.Regexp(t, `Renewals +\d+ of [1-9]\d* before the token expired`, text)
 	assert.Regexp(t, `errors\.Is +ksauth\.ErrUntrustedHost: true`, text)
 	assert.Regexp(t, `Server saw +0 requests, 0 with X-Auth-Token`, text)
+	assert.Regexp(t, `Second process +from the store: token sha256:[0-9a-f]{8} \(logins (\d+)\)`, text)
+	assert.Regexp(t, `Store entry +1 file, mode 0600, sealed with AES-256-GCM, token not in it: true`, text)
 	assert.NotRegexp(t, `(?m)[ \t]+$`, text, "trailing whitespace")
 
 	requests, logins, failures := summary(t, text)
