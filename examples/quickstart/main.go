@@ -6,8 +6,9 @@
 // Keystone in the process (package keystonetest; no network, no cloud) and
 // walks through a password login, the token and its catalog, requests
 // through ksauth.Transport, a rejected token renewed by one login, a 429
-// waited out, the early refresh of a short-lived token, and a request to
-// an untrusted host refused.
+// waited out, the early refresh of a short-lived token, a request to an
+// untrusted host refused, and a token shared between two processes through
+// a ksauth.FileStore (in a temporary directory, removed at the end).
 //
 // With OS_CLOUD or OS_AUTH_URL set it reads the configuration as the
 // OpenStack tools do (clouds.yaml or the OS_* variables, see
