@@ -259,3 +259,40 @@ func jsonString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
 }
+
+// FuzzStoreEntry: whatever a token store hands back (raw bytes, or a sealed
+// entry of any JSON), restoring it is a token or errStoreEntry: never a
+// panic, and a restored token always has an ID and an auth host.
+func FuzzStoreEntry(f *testing.F) {
+	keys, err := deriveStoreKeys(bytes.Repeat([]byte{1}, 32), []byte("identity"), []string{"secret"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	tok := &Token{ID: "tok", ExpiresAt: time.Now().Add(time.Hour), Methods: []string{"password"}, authHost: "h:443",
+		Project: &Project{ID: "p"}, Roles: []Role{{ID: "r", Name: "member"}}, Catalog: Catalog{{Type: "compute"}}}
+	good, err := keys.sealToken(tok, time.Now(), 30*time.Minute)
+	if err != nil {
+		f.Fatal(err)
+	}
+	plain, _ := keys.open(good)
+	f.Add(good, false)
+	f.Add(plain, true)
+	f.Add([]byte(`{"version":1,"provider":"cleura","id":"x","auth_host":"h","margin_ms":-99999999999999}`), true)
+	f.Add([]byte(`{"version":1,"provider":"keystone","id":"x","auth_host":"h","catalog":[{"endpoints":null}]}`), true)
+	f.Add([]byte("KST1"), false)
+	f.Fuzz(func(t *testing.T, data []byte, seal bool) {
+		value := data
+		if seal {
+			value = keys.seal(data)
+		}
+		got, err := keys.openToken(value, time.Now(), time.Minute)
+		switch {
+		case err != nil && !errors.Is(err, errStoreEntry):
+			t.Fatalf("error %v is not errStoreEntry", err)
+		case err == nil && (got.ID == "" || got.authHost == ""):
+			t.Fatalf("restored a token without ID or auth host: %+v", got)
+		case err == nil:
+			_, _ = newEntry(got, time.Now(), time.Minute) // must not panic either
+		}
+	})
+}
