@@ -1,0 +1,180 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"strings"
+)
+
+// command is one node of the command tree.
+type command struct {
+	name    string
+	path    string // "token inspect"
+	usage   string // after "ksauth "
+	summary string
+	detail  string
+	outputs []string // the -o values it takes, the default first
+	flags   func(fs *flag.FlagSet, f *cmdFlags)
+	run     func(a *app, args []string) error
+	subs    []*command
+	// minArgs and maxArgs bound the positional arguments.
+	minArgs, maxArgs int
+}
+
+func lookup(cmds []*command, name string) *command {
+	for _, c := range cmds {
+		if c.name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// commands is the command tree, in the order help lists it.
+func commands() []*command {
+	cmds := []*command{
+		{
+			name: "token", usage: "token [--min-valid DUR] [--refresh] [-o value|json]",
+			summary: "print a token with at least DUR left (default 5m), from the cache or a new one",
+			detail: `Prints a token with at least --min-valid left: the cached one, else a new one,
+which is stored. --refresh always gets and stores a new one. When Keystone's
+tokens cannot last --min-valid, exits 1 naming the lifetime Keystone grants.
+-o value (the default) prints only the token; -o json a versioned object:
+{"version":1,"id","expires_at","issued_at","user":{"id","name","domain":{"id","name"}},
+ "project":{"id","name","domain"} or null,"domain":{"id","name"} or null,"system",
+ "roles":[{"id","name"}],"methods","audit_ids","auth_url","region"}
+(times in RFC 3339, UTC; fields are only ever added).`,
+			outputs: []string{"value", "json"},
+			flags: func(fs *flag.FlagSet, f *cmdFlags) {
+				fs.DurationVar(&f.minValid, "min-valid", defaultMinValid, "the least time the token must have left")
+				fs.BoolVar(&f.refresh, "refresh", false, "always get (and store) a new token")
+			},
+			run: (*app).cmdToken,
+			subs: []*command{
+				{
+					name: "inspect", usage: "token inspect [--online] [-o value|json]",
+					summary: "show the cached token's details, without its id",
+					detail: `Shows the cached token's details (not the token itself). --online validates it
+with Keystone: a revoked or expired token exits 3. No cached token exits 2.`,
+					outputs: []string{"value", "json"},
+					flags: func(fs *flag.FlagSet, f *cmdFlags) {
+						fs.BoolVar(&f.online, "online", false, "validate the token with Keystone (GET /v3/auth/tokens)")
+					},
+					run: (*app).cmdTokenInspect,
+				},
+				{
+					name: "revoke", usage: "token revoke",
+					summary: "revoke the cached token and remove it from the cache",
+					detail:  `Revokes the cached token and removes it from the cache. No cached token exits 2.`,
+					run:     (*app).cmdTokenRevoke,
+				},
+			},
+		},
+		{
+			name: "login", usage: "login",
+			summary: "log in (asking for a TOTP passcode on a terminal if needed) and cache the token",
+			detail: `Logs in anew and stores the token in the cache. When the user's multi-factor
+rules need a TOTP passcode it is asked for on the terminal (stderr); without a
+terminal, exits 2. The password comes from clouds.yaml, secure.yaml, OS_PASSWORD
+or --password-stdin, never from the command line.`,
+			run: (*app).cmdLogin,
+		},
+		{
+			name: "logout", usage: "logout",
+			summary: "revoke the cached token and remove it from the cache",
+			detail:  `Revokes the cached token, if any, and removes it from the cache.`,
+			run:     (*app).cmdLogout,
+		},
+	}
+	cmds = append(cmds, &command{
+		name: "help", usage: "help [COMMAND [SUBCOMMAND]]",
+		summary: "this help, or a command's", detail: "Prints the help, or a command's, on stdout.",
+		maxArgs: 2, run: (*app).cmdHelp,
+	})
+	for _, c := range cmds {
+		c.path = c.name
+		for _, s := range c.subs {
+			s.path = c.name + " " + s.name
+		}
+	}
+	return cmds
+}
+
+const globalHelp = `Global flags (before or after the command's arguments):
+  --os-cloud NAME        the clouds.yaml entry (default $OS_CLOUD, else the OS_* variables)
+  --os-region-name NAME  the region
+  -o, --output FORMAT    value, json, shell or table, where the command takes it
+  --no-cache             neither read nor write the token cache
+  --password-stdin       read the password from the first line of stdin
+  -v                     debug logs on stderr (secrets redacted)
+  -h, --help             help
+
+Secrets are never taken on the command line: --os-password and the like are
+refused (exit 64). The configuration is read as the ksauth library's LoadConfig
+reads it: clouds.yaml (and secure.yaml), OS_CLOUD and the OS_* variables.
+Tokens are cached in $XDG_CACHE_HOME/ksauth (~/.cache/ksauth), sealed with a
+key derived from the credential's secret; a cache directory others can write
+to is not used (a warning, then the command works uncached).
+
+Exit codes:
+  0   ok
+  1   other error
+  2   no usable credentials, or input needed but not available (no terminal)
+  3   rejected by the server (401, 403)
+  4   not found (endpoint, cloud, resource, cached token to revoke)
+  5   rate-limited after retries
+  64  usage error
+`
+
+func helpText() string {
+	var b strings.Builder
+	b.WriteString("ksauth: OpenStack Keystone tokens from a shared cache, and a credential helper.\n\nUsage: ksauth [global flags] COMMAND [arguments]\n\nCommands:\n")
+	for _, c := range commands() {
+		fmt.Fprintf(&b, "  %-56s %s\n", c.usage, c.summary)
+		for _, s := range c.subs {
+			fmt.Fprintf(&b, "  %-56s %s\n", s.usage, s.summary)
+		}
+	}
+	b.WriteString("\n")
+	b.WriteString(globalHelp)
+	b.WriteString("\nksauth help COMMAND describes a command.\n")
+	return b.String()
+}
+
+func commandHelp(c *command) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Usage: ksauth %s\n\n%s\n", c.usage, c.detail)
+	for _, s := range c.subs {
+		fmt.Fprintf(&b, "\n  ksauth %-40s %s", s.usage, s.summary)
+	}
+	if len(c.subs) > 0 {
+		b.WriteString("\n")
+	}
+	fs := flag.NewFlagSet(c.path, flag.ContinueOnError)
+	if c.flags != nil {
+		var f cmdFlags
+		c.flags(fs, &f)
+		b.WriteString("\nFlags:\n")
+		fs.SetOutput(&b)
+		fs.PrintDefaults()
+	}
+	b.WriteString("\n")
+	b.WriteString(globalHelp)
+	return b.String()
+}
+
+func (a *app) cmdHelp(args []string) error {
+	if len(args) == 0 {
+		_, err := fmt.Fprint(a.stdout, helpText())
+		return err
+	}
+	c := lookup(commands(), args[0])
+	if c != nil && len(args) == 2 {
+		c = lookup(c.subs, args[1])
+	}
+	if c == nil {
+		return usagef("ksauth help: no command %q", strings.Join(args, " "))
+	}
+	_, err := fmt.Fprint(a.stdout, commandHelp(c))
+	return err
+}
