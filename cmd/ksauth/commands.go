@@ -87,6 +87,25 @@ or --password-stdin, never from the command line.`,
 		},
 	}
 	cmds = append(cmds, &command{
+		name: "endpoint", usage: "endpoint TYPE [--interface I]",
+		summary: "one URL from the catalog (service-type aliases as the library resolves them)",
+		detail: `Prints the URL of service TYPE (compute, block-storage, volumev3, ...) in the
+cloud's region, for --interface (default the cloud's interface, else public).
+Not found exits 4: one line, then what the catalog does have on the following
+stderr lines.`,
+		minArgs: 1, maxArgs: 1,
+		flags: func(fs *flag.FlagSet, f *cmdFlags) {
+			fs.StringVar(&f.iface, "interface", "", "public, internal or admin (default the cloud's)")
+		},
+		run: (*app).cmdEndpoint,
+	}, &command{
+		name: "catalog", usage: "catalog [-o table|json]",
+		summary: "the services and endpoints of the token's catalog",
+		detail: `Prints the token's service catalog: a table, or with -o json Keystone's own shape
+[{"id","type","name","endpoints":[{"id","interface","region","region_id","url"}]}].`,
+		outputs: []string{"table", "json"},
+		run:     (*app).cmdCatalog,
+	}, &command{
 		name: "help", usage: "help [COMMAND [SUBCOMMAND]]",
 		summary: "this help, or a command's", detail: "Prints the help, or a command's, on stdout.",
 		maxArgs: 2, run: (*app).cmdHelp,

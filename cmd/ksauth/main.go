@@ -125,6 +125,16 @@ type rejectedError struct {
 func (e *rejectedError) Error() string { return e.msg }
 func (e *rejectedError) Unwrap() error { return e.err }
 
+// detailedError is an error whose one line is followed on stderr by
+// lines of detail (what does exist).
+type detailedError struct {
+	err   error
+	lines []string
+}
+
+func (e *detailedError) Error() string { return e.err.Error() }
+func (e *detailedError) Unwrap() error { return e.err }
+
 // secretFlags are refused wherever they appear: secrets are never taken on
 // the command line, where other users and shell histories see them.
 var secretFlags = []string{
@@ -148,10 +158,10 @@ func run(ctx context.Context, args, env []string, stdin io.Reader, stdout, stder
 		msg = "ksauth: " + msg
 	}
 	fmt.Fprintln(stderr, msg)
-	var nf *ksauth.EndpointNotFoundError
-	if errors.As(err, &nf) {
-		for _, ep := range nf.Available {
-			fmt.Fprintf(stderr, "  available: %s %s %s\n", ep.Interface, regionOf(ep), ep.URL)
+	var de *detailedError
+	if errors.As(err, &de) {
+		for _, l := range de.lines {
+			fmt.Fprintln(stderr, "  "+l)
 		}
 	}
 	if code == exitUsage && a.cmd != nil {
