@@ -106,6 +106,23 @@ stderr lines.`,
 		outputs: []string{"table", "json"},
 		run:     (*app).cmdCatalog,
 	}, &command{
+		name: "env", usage: "env [--shell sh|fish] [--min-valid DUR]",
+		summary: "shell commands exporting a token login (eval \"$(ksauth env)\")",
+		detail: `Prints shell commands that unset the variables conflicting with a token login
+(OS_CLOUD, OS_USERNAME, OS_PASSWORD, the application-credential ones, other
+scopes...) and export OS_AUTH_TYPE=token, OS_TOKEN, OS_AUTH_URL,
+OS_IDENTITY_API_VERSION, OS_PROJECT_ID (or OS_DOMAIN_ID / OS_SYSTEM_SCOPE),
+OS_REGION_NAME, OS_INTERFACE and OS_ALLOW_REAUTH=false (Terraform's provider
+then does not try to re-authenticate with the bare token), so that
+eval "$(ksauth env)" then openstack ... or terraform works. Values are quoted
+safely: sh single quotes ('\'' for a quote); fish set -gx / set -e.`,
+		flags: func(fs *flag.FlagSet, f *cmdFlags) {
+			fs.StringVar(&f.shell, "shell", "sh", "sh or fish")
+			fs.DurationVar(&f.minValid, "min-valid", defaultMinValid, "the least time the token must have left")
+		},
+		outputs: []string{"shell"},
+		run:     (*app).cmdEnv,
+	}, &command{
 		name: "help", usage: "help [COMMAND [SUBCOMMAND]]",
 		summary: "this help, or a command's", detail: "Prints the help, or a command's, on stdout.",
 		maxArgs: 2, run: (*app).cmdHelp,
