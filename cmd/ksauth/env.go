@@ -49,7 +49,7 @@ func envVars(cfg *ksauth.Config, tok *ksauth.Token) [][2]string {
 	return vars
 }
 
-// shQuote quotes s for sh: single quotes, a quote as '\”.
+// shQuote quotes s for sh: in single quotes, each quote closed, escaped and reopened.
 func shQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
 // fishQuote quotes s for fish: single quotes, in which \ and ' are escaped.
