@@ -123,6 +123,29 @@ safely: sh single quotes ('\'' for a quote); fish set -gx / set -e.`,
 		outputs: []string{"shell"},
 		run:     (*app).cmdEnv,
 	}, &command{
+		name: "exec-credential", usage: "exec-credential",
+		summary: "a kubectl ExecCredential (client.authentication.k8s.io v1 or v1beta1)",
+		detail: `The kubectl exec credential plugin: reads KUBERNETES_EXEC_INFO and answers in
+its apiVersion (client.authentication.k8s.io/v1 or v1beta1) with status.token
+and status.expirationTimestamp, the token's expiry less the refresh window, so
+that kubectl asks again before Keystone's expiry. The token comes from the
+cache. A passcode is asked for only when spec.interactive is true and there is
+a terminal. A missing or malformed KUBERNETES_EXEC_INFO exits 1; a rejected
+login exits 3 (never an empty credential).`,
+		run: (*app).cmdExecCredential,
+	}, &command{
+		name: "kubeconfig", usage: "kubeconfig --cluster NAME --server URL",
+		summary: "a kubeconfig whose user runs ksauth exec-credential",
+		detail: `Prints a kubeconfig (cluster, context and the users: stanza) whose user runs
+"ksauth exec-credential" with this --os-cloud (and --os-region-name), with
+interactiveMode: IfAvailable. Merge it into ~/.kube/config, or use it with
+KUBECONFIG=file.`,
+		flags: func(fs *flag.FlagSet, f *cmdFlags) {
+			fs.StringVar(&f.cluster, "cluster", "", "the cluster's name in the kubeconfig")
+			fs.StringVar(&f.server, "server", "", "the cluster's API server URL")
+		},
+		run: (*app).cmdKubeconfig,
+	}, &command{
 		name: "help", usage: "help [COMMAND [SUBCOMMAND]]",
 		summary: "this help, or a command's", detail: "Prints the help, or a command's, on stdout.",
 		maxArgs: 2, run: (*app).cmdHelp,
