@@ -146,6 +146,17 @@ KUBECONFIG=file.`,
 		},
 		run: (*app).cmdKubeconfig,
 	}, &command{
+		name: "credential-process", usage: "credential-process [--project P]",
+		summary: "AWS credential_process JSON from the user's Keystone EC2 credential",
+		detail: `Prints {"Version":1,"AccessKeyId","SecretAccessKey"} for AWS tools' credential_process
+(~/.aws/config: credential_process = ksauth credential-process --os-cloud NAME),
+from the user's Keystone EC2 credential for the project (--project, an id or a
+name; default the token's). It is created once, if none exists, and reused after.`,
+		flags: func(fs *flag.FlagSet, f *cmdFlags) {
+			fs.StringVar(&f.project, "project", "", "the project (id or name; default the token's)")
+		},
+		run: (*app).cmdCredentialProcess,
+	}, &command{
 		name: "help", usage: "help [COMMAND [SUBCOMMAND]]",
 		summary: "this help, or a command's", detail: "Prints the help, or a command's, on stdout.",
 		maxArgs: 2, run: (*app).cmdHelp,

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -79,6 +80,8 @@ func tokenJSON(tok *ksauth.Token, cfg *ksauth.Config, withID bool) jsonToken {
 	}
 	return j
 }
+
+func jsonEncode(w io.Writer, v any) error { return json.NewEncoder(w).Encode(v) }
 
 func (a *app) printJSON(v any) error {
 	enc := json.NewEncoder(a.stdout)
