@@ -157,6 +157,53 @@ name; default the token's). It is created once, if none exists, and reused after
 		},
 		run: (*app).cmdCredentialProcess,
 	}, &command{
+		name: "appcred", usage: "appcred create|list|show|delete",
+		summary: "manage the user's application credentials",
+		detail:  `Manages the user's application credentials; show and delete take an id or a name.`,
+		subs: []*command{
+			{
+				name: "create", usage: "appcred create NAME [--description D] [--expires-at T] [--roles R,...] [--unrestricted] [--secret-stdin] [--clouds-yaml FILE]",
+				summary: "create one and print its secret, once",
+				detail: `Creates an application credential on the token's project and prints its id and
+secret (shown only this once). --secret-stdin takes the secret from stdin
+instead of Keystone generating one. --clouds-yaml FILE writes a clouds.yaml
+with an entry NAME for it instead (a new file, mode 0600; the secret is then not
+printed). --expires-at is RFC 3339.`,
+				minArgs: 1, maxArgs: 1, outputs: []string{"value", "json"},
+				flags: func(fs *flag.FlagSet, f *cmdFlags) {
+					fs.StringVar(&f.description, "description", "", "its description")
+					fs.StringVar(&f.expiresAt, "expires-at", "", "its expiry (RFC 3339); default never")
+					fs.StringVar(&f.roles, "roles", "", "comma-separated role names (default all the token's)")
+					fs.BoolVar(&f.unrestricted, "unrestricted", false, "its tokens may create application credentials and trusts")
+					fs.BoolVar(&f.secretStdin, "secret-stdin", false, "read its secret from the first line of stdin")
+					fs.StringVar(&f.cloudsYAML, "clouds-yaml", "", "write a clouds.yaml entry for it to this new file (0600)")
+				},
+				run: (*app).cmdAppCredCreate,
+			},
+			{name: "list", usage: "appcred list [-o table|json]", summary: "list them (no secrets)",
+				detail: "Lists the user's application credentials.", outputs: []string{"table", "json"}, run: (*app).cmdAppCredList},
+			{name: "show", usage: "appcred show ID|NAME [-o value|json]", summary: "show one (no secret)",
+				detail: "Shows an application credential.", minArgs: 1, maxArgs: 1, outputs: []string{"value", "json"}, run: (*app).cmdAppCredShow},
+			{name: "delete", usage: "appcred delete ID|NAME", summary: "delete one (its tokens stop working)",
+				detail: "Deletes an application credential.", minArgs: 1, maxArgs: 1, run: (*app).cmdAppCredDelete},
+		},
+	}, &command{
+		name: "ec2", usage: "ec2 create|list|delete",
+		summary: "manage the user's EC2/S3 credentials",
+		detail:  `Manages the user's Keystone EC2/S3 key pairs.`,
+		subs: []*command{
+			{name: "create", usage: "ec2 create [--project P] [-o value|json]", summary: "create a key pair (the cloud's project unless --project)",
+				detail: "Creates an EC2 key pair and prints it.", outputs: []string{"value", "json"},
+				flags: func(fs *flag.FlagSet, f *cmdFlags) {
+					fs.StringVar(&f.project, "project", "", "the project (id or name; default the token's)")
+				},
+				run: (*app).cmdEC2Create},
+			{name: "list", usage: "ec2 list [-o table|json]", summary: "list the access keys (no secrets)",
+				detail: "Lists the user's EC2 access keys and their projects.", outputs: []string{"table", "json"}, run: (*app).cmdEC2List},
+			{name: "delete", usage: "ec2 delete ACCESS", summary: "delete a key pair",
+				detail: "Deletes an EC2 key pair.", minArgs: 1, maxArgs: 1, run: (*app).cmdEC2Delete},
+		},
+	}, &command{
 		name: "help", usage: "help [COMMAND [SUBCOMMAND]]",
 		summary: "this help, or a command's", detail: "Prints the help, or a command's, on stdout.",
 		maxArgs: 2, run: (*app).cmdHelp,
