@@ -204,6 +204,28 @@ printed). --expires-at is RFC 3339.`,
 				detail: "Deletes an EC2 key pair.", minArgs: 1, maxArgs: 1, run: (*app).cmdEC2Delete},
 		},
 	}, &command{
+		name: "cache", usage: "cache status|purge",
+		summary: "the token cache: its entries, or remove them",
+		detail:  `Shows or empties the token cache ($XDG_CACHE_HOME/ksauth, else ~/.cache/ksauth).`,
+		subs: []*command{
+			{name: "status", usage: "cache status [-o table|json]", summary: "the entries: fingerprints, sizes, ages, expiry",
+				detail: "Lists the cache's entries by fingerprint (never a token), with size, age and expiry.",
+				outputs: []string{"table", "json"}, run: (*app).cmdCacheStatus},
+			{name: "purge", usage: "cache purge [--secret-key]", summary: "remove every cached token (and the cache's secret with --secret-key)",
+				detail: "Removes every cached token and lock file; --secret-key removes the cache's secret (secret.key) too.",
+				flags: func(fs *flag.FlagSet, f *cmdFlags) {
+					fs.BoolVar(&f.secret, "secret-key", false, "remove the cache's secret (secret.key) too")
+				},
+				run: (*app).cmdCachePurge},
+		},
+	}, &command{
+		name: "version", usage: "version", summary: "the version of ksauth",
+		detail: "Prints the module version, the Go version and the platform.", run: (*app).cmdVersion,
+	}, &command{
+		name: "completion", usage: "completion bash|zsh", summary: "shell completion (eval \"$(ksauth completion bash)\")",
+		detail:  "Prints a completion script for bash or zsh.",
+		minArgs: 1, maxArgs: 1, run: (*app).cmdCompletion,
+	}, &command{
 		name: "help", usage: "help [COMMAND [SUBCOMMAND]]",
 		summary: "this help, or a command's", detail: "Prints the help, or a command's, on stdout.",
 		maxArgs: 2, run: (*app).cmdHelp,

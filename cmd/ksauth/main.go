@@ -75,7 +75,7 @@ type cmdFlags struct {
 	expiresAt     string
 	unrestricted  bool
 	roles         string
-	cloudsYAMLKey string
+	secret        bool
 }
 
 // app is one invocation.
