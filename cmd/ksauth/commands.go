@@ -209,7 +209,7 @@ printed). --expires-at is RFC 3339.`,
 		detail:  `Shows or empties the token cache ($XDG_CACHE_HOME/ksauth, else ~/.cache/ksauth).`,
 		subs: []*command{
 			{name: "status", usage: "cache status [-o table|json]", summary: "the entries: fingerprints, sizes, ages, expiry",
-				detail: "Lists the cache's entries by fingerprint (never a token), with size, age and expiry.",
+				detail:  "Lists the cache's entries by fingerprint (never a token), with size, age and expiry.",
 				outputs: []string{"table", "json"}, run: (*app).cmdCacheStatus},
 			{name: "purge", usage: "cache purge [--secret-key]", summary: "remove every cached token (and the cache's secret with --secret-key)",
 				detail: "Removes every cached token and lock file; --secret-key removes the cache's secret (secret.key) too.",

@@ -60,22 +60,22 @@ type globals struct {
 
 // cmdFlags holds every command's own flags (each command defines its own).
 type cmdFlags struct {
-	minValid      time.Duration
-	refresh       bool
-	online        bool
-	iface         string
-	shell         string
-	cluster       string
-	server        string
-	project       string
-	name          string
-	cloudsYAML    string
-	description   string
-	secretStdin   bool
-	expiresAt     string
-	unrestricted  bool
-	roles         string
-	secret        bool
+	minValid     time.Duration
+	refresh      bool
+	online       bool
+	iface        string
+	shell        string
+	cluster      string
+	server       string
+	project      string
+	name         string
+	cloudsYAML   string
+	description  string
+	secretStdin  bool
+	expiresAt    string
+	unrestricted bool
+	roles        string
+	secret       bool
 }
 
 // app is one invocation.
