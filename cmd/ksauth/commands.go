@@ -162,7 +162,7 @@ name; default the token's). It is created once, if none exists, and reused after
 		detail:  `Manages the user's application credentials; show and delete take an id or a name.`,
 		subs: []*command{
 			{
-				name: "create", usage: "appcred create NAME [--description D] [--expires-at T] [--roles R,...] [--unrestricted] [--secret-stdin] [--clouds-yaml FILE]",
+				name: "create", usage: "appcred create NAME [--clouds-yaml FILE] [--secret-stdin] [flags]",
 				summary: "create one and print its secret, once",
 				detail: `Creates an application credential on the token's project and prints its id and
 secret (shown only this once). --secret-stdin takes the secret from stdin
@@ -260,7 +260,7 @@ Exit codes:
   1   other error
   2   no usable credentials, or input needed but not available (no terminal)
   3   rejected by the server (401, 403)
-  4   not found (endpoint, cloud, resource, cached token to revoke)
+  4   not found (endpoint, cloud, resource)
   5   rate-limited after retries
   64  usage error
 `
