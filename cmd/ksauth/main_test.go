@@ -536,3 +536,13 @@ func TestExitCodeMapping(t *testing.T) {
 		assert.Equal(t, tc.code, exitCode(tc.err), "%T %v", tc.err, tc.err)
 	}
 }
+
+// TestRateLimitedExit5: Keystone asks for a wait longer than the library
+// waits (MaxRetryAfter), so the 429 comes back at once.
+func TestRateLimitedExit5(t *testing.T) {
+	f := newFixture(t)
+	f.srv.RateLimitNext(10, 2*time.Minute)
+	r := f.run("", "token")
+	oneLineError(t, r, exitRateLimited, "429")
+	assert.Empty(t, r.stdout)
+}
