@@ -376,6 +376,9 @@ func (a *app) config() (*ksauth.Config, error) {
 		return nil, err
 	}
 	cfg.Keystone.Passcode = a.passcode
+	if a.log != nil {
+		cfg.Keystone.Logger = a.log // retries, discovery: debug records, redacted
+	}
 	return cfg, nil
 }
 
