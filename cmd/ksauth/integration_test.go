@@ -34,11 +34,18 @@ type ksFixtures struct {
 			ID       string `json:"id"`
 			Password string `json:"password"`
 		} `json:"alice"`
+		Carol struct {
+			Password   string `json:"password"`
+			TOTPSecret string `json:"totp_secret"`
+		} `json:"carol"`
 	} `json:"users"`
 	Projects struct {
 		Demo struct {
 			ID string `json:"id"`
 		} `json:"demo"`
+		Ops struct {
+			ID string `json:"id"`
+		} `json:"ops"`
 	} `json:"projects"`
 	ApplicationCredentials struct {
 		Alice struct {
@@ -127,7 +134,7 @@ func (k *ksEnv) run(stdin string, args ...string) result {
 	var out, errOut bytes.Buffer
 	code := run(context.Background(), args, k.env, strings.NewReader(stdin), &out, &errOut)
 	r := result{code, out.String(), errOut.String()}
-	for _, s := range []string{ks.Users.Alice.Password, ks.ApplicationCredentials.Alice.Secret} {
+	for _, s := range []string{ks.Users.Alice.Password, ks.Users.Carol.Password, ks.ApplicationCredentials.Alice.Secret} {
 		assert.NotContains(k.t, r.stdout+r.stderr, s, "a secret leaked: ksauth %v", args)
 	}
 	assert.NotContains(k.t, r.stderr, "gAAAAA", "a token on stderr: ksauth %v", args)
@@ -270,4 +277,34 @@ func TestIntegrationAppCred(t *testing.T) {
 	assert.Equal(t, []string{"application_credential"}, j.Methods)
 	k.mustRun("", "appcred", "delete", name)
 	oneLineError(t, k.run("", "appcred", "show", name), exitNotFound, name)
+}
+
+// TestIntegrationLoginTOTP: carol's rules need a password and a TOTP
+// passcode: without a terminal exit 2, on one the passcode is asked for.
+func TestIntegrationLoginTOTP(t *testing.T) {
+	k := newKS(t)
+	empty := filepath.Join(k.dir, "empty.yaml")
+	require.NoError(t, os.WriteFile(empty, []byte("clouds: {}\n"), 0o600))
+	k.env = append(k.env, "OS_CLIENT_CONFIG_FILE="+empty, "OS_CLOUD=", "OS_AUTH_URL="+ks.AuthURL,
+		"OS_USERNAME=carol", "OS_USER_DOMAIN_NAME=acme", "OS_PROJECT_ID="+ks.Projects.Ops.ID)
+	old := isTerminal
+	defer func() { isTerminal = old }()
+	terminal := false
+	isTerminal = func(any) bool { return terminal }
+
+	r := k.run(ks.Users.Carol.Password+"\n", "login", "--password-stdin")
+	oneLineError(t, r, exitNoInput, "multi-factor")
+
+	terminal = true
+	code, err := ksauth.TOTPPasscode(ks.Users.Carol.TOTPSecret, time.Now())
+	require.NoError(t, err)
+	r = k.run(ks.Users.Carol.Password+"\n"+code+"\n", "login", "--password-stdin")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "TOTP passcode: ")
+	assert.Contains(t, r.stderr, "logged in as carol")
+	assert.NotContains(t, r.stderr, code)
+
+	terminal = false
+	inspect := k.mustRun(ks.Users.Carol.Password+"\n", "token", "inspect", "--password-stdin", "-o", "json")
+	assert.Contains(t, inspect.stdout, "totp")
 }
