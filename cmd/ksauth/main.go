@@ -157,15 +157,15 @@ func run(ctx context.Context, args, env []string, stdin io.Reader, stdout, stder
 	if !strings.HasPrefix(msg, "ksauth") {
 		msg = "ksauth: " + msg
 	}
+	if code == exitUsage && a.cmd != nil && !strings.Contains(msg, "ksauth help") {
+		msg += " (see ksauth help " + a.cmd.path + ")"
+	}
 	fmt.Fprintln(stderr, msg)
 	var de *detailedError
 	if errors.As(err, &de) {
 		for _, l := range de.lines {
 			fmt.Fprintln(stderr, "  "+l)
 		}
-	}
-	if code == exitUsage && a.cmd != nil {
-		fmt.Fprintf(stderr, "usage: ksauth %s (see ksauth help %s)\n", a.cmd.usage, a.cmd.path)
 	}
 	return code
 }

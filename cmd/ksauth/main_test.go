@@ -189,6 +189,7 @@ func TestUsageErrors(t *testing.T) {
 		assert.Equal(t, exitUsage, r.code, "%v: %q", args, r.stderr)
 		assert.True(t, strings.HasPrefix(r.stderr, "ksauth"), "%v: %q", args, r.stderr)
 		assert.Empty(t, r.stdout, "%v", args)
+		assert.Equal(t, 1, strings.Count(r.stderr, "\n"), "one line: %q", r.stderr)
 	}
 	assert.Zero(t, f.srv.Requests(tokenPOST), "nothing sent")
 }
