@@ -33,10 +33,10 @@ func (s *Session) DeleteStoredToken(ctx context.Context, tok *Token) (bool, erro
 	if err != nil || stored == nil || stored.ID != tok.ID {
 		return false, err
 	}
-	sh := s.shared
+	keys := s.shared.keysFor(ctx) // derived by storedValue: no store call
 	cctx, cancel := context.WithTimeout(ctx, storeCallTimeout)
 	defer cancel()
-	return sh.store.CompareAndDelete(cctx, sh.keys.key, value)
+	return s.shared.store.CompareAndDelete(cctx, keys.key, value)
 }
 
 // storedValue reads and opens the store's entry for the session's identity.
