@@ -11,11 +11,7 @@ import (
 )
 
 func (a *app) cmdEndpoint(args []string) error {
-	cfg, s, err := a.session()
-	if err != nil {
-		return err
-	}
-	tok, err := a.freshToken(s, 0, false)
+	cfg, _, tok, err := a.loggedIn()
 	if err != nil {
 		return err
 	}
@@ -57,11 +53,7 @@ func whatExists(c ksauth.Catalog, nf *ksauth.EndpointNotFoundError) []string {
 }
 
 func (a *app) cmdCatalog(_ []string) error {
-	_, s, err := a.session()
-	if err != nil {
-		return err
-	}
-	tok, err := a.freshToken(s, 0, false)
+	_, _, tok, err := a.loggedIn()
 	if err != nil {
 		return err
 	}

@@ -49,11 +49,7 @@ type awsCredential struct {
 }
 
 func (a *app) cmdCredentialProcess(_ []string) error {
-	cfg, s, err := a.session()
-	if err != nil {
-		return err
-	}
-	tok, err := a.freshToken(s, 0, false)
+	cfg, s, tok, err := a.loggedIn()
 	if err != nil {
 		return err
 	}

@@ -36,8 +36,9 @@ func appCredJSON(ac *ksauth.ApplicationCredentialInfo, withSecret bool) jsonAppC
 	return j
 }
 
-// manager is a logged-in session for the identity calls.
-func (a *app) manager() (*ksauth.Config, *ksauth.Session, *ksauth.Token, error) {
+// loggedIn is the configuration, a Session over it and a token from it
+// (the cached one while it is fresh).
+func (a *app) loggedIn() (*ksauth.Config, *ksauth.Session, *ksauth.Token, error) {
 	cfg, s, err := a.session()
 	if err != nil {
 		return nil, nil, nil, err
@@ -88,7 +89,7 @@ func (a *app) cmdAppCredCreate(args []string) error {
 		}
 		req.Secret = secret
 	}
-	cfg, s, tok, err := a.manager()
+	cfg, s, tok, err := a.loggedIn()
 	if err != nil {
 		return err
 	}
@@ -139,7 +140,7 @@ func (a *app) findAppCred(cfg *ksauth.Config, s *ksauth.Session, tok *ksauth.Tok
 }
 
 func (a *app) cmdAppCredList(_ []string) error {
-	cfg, s, tok, err := a.manager()
+	cfg, s, tok, err := a.loggedIn()
 	if err != nil {
 		return err
 	}
@@ -163,7 +164,7 @@ func (a *app) cmdAppCredList(_ []string) error {
 }
 
 func (a *app) cmdAppCredShow(args []string) error {
-	cfg, s, tok, err := a.manager()
+	cfg, s, tok, err := a.loggedIn()
 	if err != nil {
 		return err
 	}
@@ -189,7 +190,7 @@ func (a *app) cmdAppCredShow(args []string) error {
 }
 
 func (a *app) cmdAppCredDelete(args []string) error {
-	cfg, s, tok, err := a.manager()
+	cfg, s, tok, err := a.loggedIn()
 	if err != nil {
 		return err
 	}
@@ -201,7 +202,7 @@ func (a *app) cmdAppCredDelete(args []string) error {
 }
 
 func (a *app) cmdEC2Create(_ []string) error {
-	cfg, s, tok, err := a.manager()
+	cfg, s, tok, err := a.loggedIn()
 	if err != nil {
 		return err
 	}
@@ -221,7 +222,7 @@ func (a *app) cmdEC2Create(_ []string) error {
 }
 
 func (a *app) cmdEC2List(_ []string) error {
-	cfg, s, tok, err := a.manager()
+	cfg, s, tok, err := a.loggedIn()
 	if err != nil {
 		return err
 	}
@@ -245,7 +246,7 @@ func (a *app) cmdEC2List(_ []string) error {
 }
 
 func (a *app) cmdEC2Delete(args []string) error {
-	cfg, s, tok, err := a.manager()
+	cfg, s, tok, err := a.loggedIn()
 	if err != nil {
 		return err
 	}
