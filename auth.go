@@ -130,7 +130,7 @@ func (k *Keystone) Authenticate(ctx context.Context) (*Token, error) {
 func wrongEndpoint(err error) bool {
 	var he *HTTPError
 	if errors.As(err, &he) {
-		refused := errors.Is(err, ErrUnauthorized) // a Keystone 404 that refuses the login (unknownAppCred)
+		refused := errors.Is(err, ErrUnauthorized) // a Keystone 404 that refuses the login (see authenticate)
 		return !refused && (he.StatusCode == http.StatusNotFound || he.StatusCode == http.StatusMethodNotAllowed)
 	}
 	var re *MalformedResponseError
@@ -209,17 +209,13 @@ func (k *Keystone) authenticate(ctx context.Context, endpoint *url.URL, r *wireA
 		return nil, ex.receiptError()
 	}
 	e := ex.httpError()
-	if ex.unknownAppCred() {
+	if e.StatusCode == http.StatusNotFound && strings.HasPrefix(e.Message, "Could not find Application Credential") {
+		// An application credential Keystone does not know: a refused
+		// login, not a wrong URL.
 		e.sentinel = ErrUnauthorized
 		e.Hint = "the application credential does not exist (deleted, or never created): the login was refused"
 	}
 	return nil, e
-}
-
-// unknownAppCred reports Keystone's 404 to a login with an application
-// credential it does not know: a refused login, not a wrong URL.
-func (ex *exchange) unknownAppCred() bool {
-	return ex.status == http.StatusNotFound && strings.HasPrefix(ex.keystoneMessage(), "Could not find Application Credential")
 }
 
 // issuedToken decodes the token Keystone just issued: its issued_at is the

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jarcoal/httpmock"
+	"github.com/ksauth/ksauth/keystonetest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -514,4 +515,31 @@ func TestKeystoneConcurrentAuthenticate(t *testing.T) {
 	wg.Wait()
 	assert.Equal(t, int32(16), ok.Load())
 	assert.Equal(t, 1, m.mock.GetCallCountInfo()["GET "+mockBase+"/identity"])
+}
+
+// TestLoginWithUnknownApplicationCredential: Keystone answers a login
+// with an application credential it does not know (deleted, say) with a
+// 404. That is a refused login (ErrUnauthorized, with a Hint), not a sign
+// of a wrong auth URL: discovery does not go on to try other URLs.
+func TestLoginWithUnknownApplicationCredential(t *testing.T) {
+	srv := keystonetest.NewServer()
+	defer srv.Close()
+	for _, authURL := range []string{srv.AuthURL(), srv.URL} {
+		k := &Keystone{AuthURL: authURL, HTTPClient: srv.Client(), Logger: testLogger(),
+			Credentials: ApplicationCredential{ID: "0123456789abcdef0123456789abcdef", Secret: "deleted-ac-secret"}}
+		before := srv.Requests("")
+		_, err := k.Authenticate(context.Background())
+		recordErr(err)
+		var he *HTTPError
+		require.ErrorAs(t, err, &he, authURL)
+		assert.ErrorIs(t, err, ErrUnauthorized)
+		assert.NotErrorIs(t, err, ErrNotFound)
+		assert.Equal(t, http.StatusNotFound, he.StatusCode)
+		assert.Contains(t, he.Hint, "does not exist")
+		var de *DiscoveryError
+		assert.False(t, errors.As(err, &de), "not reported as a discovery failure")
+		if authURL == srv.URL {
+			assert.Equal(t, 2, srv.Requests("")-before, "GET / and one login: no other URL tried")
+		}
+	}
 }

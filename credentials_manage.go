@@ -290,7 +290,7 @@ func (k *Keystone) CreateApplicationCredential(ctx context.Context, src TokenSou
 	var out struct {
 		ApplicationCredential *wireAppCredInfo `json:"application_credential"`
 	}
-	if err := k.sendJSON(ctx, http.MethodPost, src, u, body, http.StatusCreated, appCredHint(u), &out, req.Secret); err != nil {
+	if err := k.sendJSON(ctx, http.MethodPost, src, u, body, http.StatusCreated, appCredHint, &out, req.Secret); err != nil {
 		return nil, err
 	}
 	return out.ApplicationCredential.checked(http.MethodPost, u, http.StatusCreated, "a created application credential", true)
@@ -320,7 +320,7 @@ func (k *Keystone) ApplicationCredentials(ctx context.Context, src TokenSource, 
 		u.RawQuery = url.Values{"name": {name}}.Encode()
 	}
 	var out []ApplicationCredentialInfo
-	err = k.listFrom(ctx, src, u, appCredHint(u), func(raw json.RawMessage) error {
+	err = k.listFrom(ctx, src, u, appCredHint, func(raw json.RawMessage) error {
 		var page struct {
 			ApplicationCredentials []wireAppCredInfo `json:"application_credentials"`
 		}
@@ -351,7 +351,7 @@ func (k *Keystone) GetApplicationCredential(ctx context.Context, src TokenSource
 	var out struct {
 		ApplicationCredential *wireAppCredInfo `json:"application_credential"`
 	}
-	if err := k.sendJSON(ctx, http.MethodGet, src, u, nil, http.StatusOK, appCredHint(u), &out); err != nil {
+	if err := k.sendJSON(ctx, http.MethodGet, src, u, nil, http.StatusOK, appCredHint, &out); err != nil {
 		return nil, err
 	}
 	if out.ApplicationCredential != nil {
@@ -377,7 +377,7 @@ func (k *Keystone) AccessRules(ctx context.Context, src TokenSource, userID stri
 		return nil, err
 	}
 	var out []AccessRule
-	err = k.listFrom(ctx, src, u, appCredHint(u), func(raw json.RawMessage) error {
+	err = k.listFrom(ctx, src, u, appCredHint, func(raw json.RawMessage) error {
 		var page struct {
 			AccessRules []AccessRule `json:"access_rules"`
 		}
@@ -401,7 +401,7 @@ func (k *Keystone) GetAccessRule(ctx context.Context, src TokenSource, userID, i
 	var out struct {
 		AccessRule *AccessRule `json:"access_rule"`
 	}
-	if err := k.sendJSON(ctx, http.MethodGet, src, u, nil, http.StatusOK, appCredHint(u), &out); err != nil {
+	if err := k.sendJSON(ctx, http.MethodGet, src, u, nil, http.StatusOK, appCredHint, &out); err != nil {
 		return nil, err
 	}
 	if out.AccessRule == nil || out.AccessRule.ID == "" {
@@ -418,30 +418,28 @@ func (k *Keystone) DeleteAccessRule(ctx context.Context, src TokenSource, userID
 }
 
 // appCredHint explains Keystone's refusals of application credential and
-// access rule calls on u.
-func appCredHint(u *url.URL) hinter {
-	return func(ex *exchange) string {
-		if ex.status != http.StatusForbidden {
-			return ""
-		}
-		msg, tok := ex.keystoneMessage(), ex.token
-		own := tok == nil || strings.Contains(u.EscapedPath(), "/users/"+url.PathEscape(tok.User.ID)+"/")
-		// A restricted credential's token may read its user's credentials:
-		// only its changes to them are refused for the restriction.
-		restricted := tok != nil && tok.ApplicationCredential != nil && tok.ApplicationCredential.Restricted &&
-			own && ex.method != http.MethodGet && ex.method != http.MethodHead
-		switch {
-		case strings.Contains(msg, "access rule in use"):
-			return "delete the application credentials that use the rule first"
-		case strings.Contains(msg, "not allowed for managing additional application credentials") || restricted:
-			return "a token from a restricted application credential cannot manage application credentials: " + loginAdvice
-		case strings.Contains(msg, "issued via delegation") || tok != nil && tok.Trust != nil:
-			return "a trust-scoped (delegated) token cannot manage application credentials: " + loginAdvice
-		case !own:
-			return "only a user itself (or, to read and delete, an admin) may manage its application credentials: authenticate as that user"
-		}
+// access rule calls.
+func appCredHint(e *HTTPError, tok *Token) string {
+	if e.StatusCode != http.StatusForbidden {
 		return ""
 	}
+	msg := e.Message
+	own := tok == nil || strings.Contains(e.URL, "/users/"+url.PathEscape(tok.User.ID)+"/")
+	// A restricted credential's token may read its user's credentials:
+	// only its changes to them are refused for the restriction.
+	restricted := tok != nil && tok.ApplicationCredential != nil && tok.ApplicationCredential.Restricted &&
+		own && e.Method != http.MethodGet && e.Method != http.MethodHead
+	switch {
+	case strings.Contains(msg, "access rule in use"):
+		return "delete the application credentials that use the rule first"
+	case strings.Contains(msg, "not allowed for managing additional application credentials") || restricted:
+		return "a token from a restricted application credential cannot manage application credentials: " + loginAdvice
+	case strings.Contains(msg, "issued via delegation") || tok != nil && tok.Trust != nil:
+		return "a trust-scoped (delegated) token cannot manage application credentials: " + loginAdvice
+	case !own:
+		return "only a user itself (or, to read and delete, an admin) may manage its application credentials: authenticate as that user"
+	}
+	return ""
 }
 
 const loginAdvice = "authenticate with a password or an unrestricted application credential"
@@ -517,7 +515,7 @@ func (k *Keystone) sendJSON(ctx context.Context, method string, src TokenSource,
 
 // deleteUserResource deletes users/{userID}/{path…}/{id}: 204. idField
 // names id in a refusal.
-func (k *Keystone) deleteUserResource(ctx context.Context, src TokenSource, userID string, hint func(*url.URL) hinter, idField, id string, path ...string) error {
+func (k *Keystone) deleteUserResource(ctx context.Context, src TokenSource, userID string, hint hinter, idField, id string, path ...string) error {
 	if err := checkSegment(idField, id); err != nil {
 		return err
 	}
@@ -525,15 +523,5 @@ func (k *Keystone) deleteUserResource(ctx context.Context, src TokenSource, user
 	if err != nil {
 		return err
 	}
-	return k.sendJSON(ctx, http.MethodDelete, src, u, nil, http.StatusNoContent, hint(u), nil)
-}
-
-// keystoneMessage is the error.message of a Keystone error body, "" when
-// there is none.
-func (ex *exchange) keystoneMessage() string {
-	var w wireError
-	if json.Unmarshal(ex.body, &w) != nil || w.Error == nil {
-		return ""
-	}
-	return w.Error.Message
+	return k.sendJSON(ctx, http.MethodDelete, src, u, nil, http.StatusNoContent, hint, nil)
 }

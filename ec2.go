@@ -125,7 +125,7 @@ func (k *Keystone) GetEC2Credential(ctx context.Context, src TokenSource, userID
 // /v3/users/{user_id}/credentials/OS-EC2/{access}). An unknown key matches
 // ErrNotFound, as for GetEC2Credential.
 func (k *Keystone) DeleteEC2Credential(ctx context.Context, src TokenSource, userID, access string) error {
-	return k.deleteUserResource(ctx, src, userID, func(*url.URL) hinter { return ec2Hint }, "access", access, "credentials", "OS-EC2")
+	return k.deleteUserResource(ctx, src, userID, ec2Hint, "access", access, "credentials", "OS-EC2")
 }
 
 // ec2Member sends one OS-EC2 request whose answer is {"credential": …}.
@@ -144,12 +144,12 @@ func (k *Keystone) ec2Member(ctx context.Context, method string, src TokenSource
 }
 
 // ec2Hint explains Keystone's refusals of OS-EC2 calls.
-func ec2Hint(ex *exchange) string {
-	if ex.status != http.StatusForbidden {
+func ec2Hint(e *HTTPError, tok *Token) string {
+	if e.StatusCode != http.StatusForbidden {
 		return ""
 	}
-	switch msg := ex.keystoneMessage(); {
-	case strings.Contains(msg, "Delegated tokens") || ex.token.delegated():
+	switch msg := e.Message; {
+	case strings.Contains(msg, "Delegated tokens") || tok.delegated():
 		return "EC2 credentials need a token from a password login, not one from an application credential or a trust: authenticate with a password"
 	case strings.Contains(msg, "identity:ec2_"):
 		return "Keystone's policy lets a user manage only its own EC2 credentials (newer releases: with the member role on the project), and an admin anyone's"
@@ -169,7 +169,7 @@ func (t *Token) delegated() bool {
 }
 
 // unknownEC2Key reports Keystone's 401 to an EC2 access key it does not
-// know.
-func (ex *exchange) unknownEC2Key() bool {
-	return ex.status == http.StatusUnauthorized && strings.Contains(ex.keystoneMessage(), "EC2 access key not found")
+// know: status and error.message of its answer.
+func unknownEC2Key(status int, message string) bool {
+	return status == http.StatusUnauthorized && strings.Contains(message, "EC2 access key not found")
 }

@@ -208,20 +208,31 @@ func (ex *exchange) httpError() *HTTPError {
 	} else if isPlainText(ex.header) {
 		e.Message = serverText(string(ex.body), 200, ex.secrets)
 	}
-	if ex.unknownEC2Key() {
+	if unknownEC2Key(e.StatusCode, e.Message) {
 		e.sentinel = ErrNotFound
 	}
 	return e
 }
 
-// hinter says what to do about an error response ("" when it has no advice).
-type hinter func(ex *exchange) string
+// keystoneMessage is the error.message of a Keystone error body, "" when
+// there is none.
+func (ex *exchange) keystoneMessage() string {
+	var w wireError
+	if json.Unmarshal(ex.body, &w) != nil || w.Error == nil {
+		return ""
+	}
+	return w.Error.Message
+}
+
+// hinter says what to do about an error response, sent with tok (nil:
+// none): "" when it has no advice.
+type hinter func(e *HTTPError, tok *Token) string
 
 // httpErrorWith is httpError with hint's advice, if any, in Hint.
 func (ex *exchange) httpErrorWith(hint hinter) *HTTPError {
 	e := ex.httpError()
 	if hint != nil {
-		e.Hint = hint(ex)
+		e.Hint = hint(e, ex.token)
 	}
 	return e
 }

@@ -159,7 +159,7 @@ func (k *Keystone) sendToken(ctx context.Context, method string, src TokenSource
 // rejectsToken reports whether the response is a 401 about the token. One
 // 401 is not: Keystone's answer to an unknown EC2 access key.
 func (ex *exchange) rejectsToken() bool {
-	return ex.status == http.StatusUnauthorized && !ex.unknownEC2Key()
+	return ex.status == http.StatusUnauthorized && !unknownEC2Key(ex.status, ex.keystoneMessage())
 }
 
 // Projects lists the projects the token's user may scope to (GET /v3/auth/projects).
