@@ -341,10 +341,7 @@ func (k *Keystone) ApplicationCredentials(ctx context.Context, src TokenSource, 
 // /v3/users/{user_id}/application_credentials/{id}). An unknown id is an
 // *HTTPError matching ErrNotFound.
 func (k *Keystone) GetApplicationCredential(ctx context.Context, src TokenSource, userID, id string) (*ApplicationCredentialInfo, error) {
-	if err := checkSegment("id", id); err != nil {
-		return nil, err
-	}
-	u, err := k.userURL(ctx, src, userID, "application_credentials", id)
+	u, err := k.memberURL(ctx, src, userID, "id", id, "application_credentials")
 	if err != nil {
 		return nil, err
 	}
@@ -391,10 +388,7 @@ func (k *Keystone) AccessRules(ctx context.Context, src TokenSource, userID stri
 // GetAccessRule returns one access rule of userID ("": the token's user)
 // (GET /v3/users/{user_id}/access_rules/{id}).
 func (k *Keystone) GetAccessRule(ctx context.Context, src TokenSource, userID, id string) (*AccessRule, error) {
-	if err := checkSegment("id", id); err != nil {
-		return nil, err
-	}
-	u, err := k.userURL(ctx, src, userID, "access_rules", id)
+	u, err := k.memberURL(ctx, src, userID, "id", id, "access_rules")
 	if err != nil {
 		return nil, err
 	}
@@ -470,6 +464,15 @@ func (k *Keystone) userURL(ctx context.Context, src TokenSource, userID string, 
 	return u, nil
 }
 
+// memberURL is userURL of one member of a collection: its id (idField in
+// a refusal) checked and escaped as the last segment.
+func (k *Keystone) memberURL(ctx context.Context, src TokenSource, userID, idField, id string, collection ...string) (*url.URL, error) {
+	if err := checkSegment(idField, id); err != nil {
+		return nil, err
+	}
+	return k.userURL(ctx, src, userID, append(collection, id)...)
+}
+
 // checkSegment refuses an id that is not one path segment.
 func checkSegment(field, v string) error {
 	switch {
@@ -516,10 +519,7 @@ func (k *Keystone) sendJSON(ctx context.Context, method string, src TokenSource,
 // deleteUserResource deletes users/{userID}/{path…}/{id}: 204. idField
 // names id in a refusal.
 func (k *Keystone) deleteUserResource(ctx context.Context, src TokenSource, userID string, hint hinter, idField, id string, path ...string) error {
-	if err := checkSegment(idField, id); err != nil {
-		return err
-	}
-	u, err := k.userURL(ctx, src, userID, append(path, id)...)
+	u, err := k.memberURL(ctx, src, userID, idField, id, path...)
 	if err != nil {
 		return err
 	}

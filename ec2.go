@@ -110,10 +110,7 @@ func (k *Keystone) EC2Credentials(ctx context.Context, src TokenSource, userID s
 // some releases do, 401 "EC2 access key not found" (which leaves the
 // token alone: it was not the token that failed).
 func (k *Keystone) GetEC2Credential(ctx context.Context, src TokenSource, userID, access string) (*EC2Credential, error) {
-	if err := checkSegment("access", access); err != nil {
-		return nil, err
-	}
-	u, err := k.userURL(ctx, src, userID, "credentials", "OS-EC2", access)
+	u, err := k.memberURL(ctx, src, userID, "access", access, "credentials", "OS-EC2")
 	if err != nil {
 		return nil, err
 	}
