@@ -1,6 +1,7 @@
 package ksauth
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -70,8 +71,30 @@ type Config struct {
 	Cloud     string // the cloud used ("" when from OS_* variables or Settings only)
 	Region    string
 	Interface string    // "public" unless set
-	Keystone  *Keystone // ready to Authenticate: AuthURL, Credentials, Scope, HTTPClient with the TLS settings
-	Settings  Settings  // the merged values, for inspection (secrets masked when printed)
+	Keystone  *Keystone // ready to Authenticate: AuthURL, Credentials, Scope, HTTPClient with the TLS settings; nil when Cleura is set
+	// Cleura is set instead of Keystone when auth_type is "cleura"
+	// (AuthTypeCleura): ready to Authenticate once TwoFactor is set, if the
+	// account has a second factor. nil otherwise.
+	Cleura   *Cleura
+	Settings Settings // the merged values, for inspection (secrets masked when printed)
+}
+
+// Authenticator is the login the configuration describes: Keystone, or
+// Cleura for auth_type "cleura".
+func (c *Config) Authenticator() Authenticator {
+	if c.Cleura != nil {
+		return c.Cleura
+	}
+	return c.Keystone
+}
+
+// AuthURL is where the configuration logs in: Keystone's auth URL, or
+// Cleura's REST API base URL.
+func (c *Config) AuthURL() string {
+	if c.Cleura != nil {
+		return cmp.Or(c.Cleura.BaseURL, CleuraURL)
+	}
+	return c.Keystone.AuthURL
 }
 
 // configView is what fmt, slog and encoding/json show of a Config: the
@@ -89,11 +112,15 @@ func (c Config) LogValue() slog.Value { return redactedLogValue(c) }
 // MarshalJSON encodes the configuration as Format shows it.
 func (c Config) MarshalJSON() ([]byte, error) { return json.Marshal(configView(c)) }
 
-// NewSession returns a Session over c.Keystone whose Client sends through
-// the same TLS settings.
+// NewSession returns a Session over c.Authenticator() whose Client sends
+// through the same TLS settings.
 func (c *Config) NewSession(opts *SessionOptions) *Session {
-	s := NewSession(c.Keystone, opts)
-	s.base = c.Keystone.HTTPClient.Transport
+	s := NewSession(c.Authenticator(), opts)
+	if c.Cleura != nil {
+		s.base = c.Cleura.HTTPClient.Transport
+	} else {
+		s.base = c.Keystone.HTTPClient.Transport
+	}
 	return s
 }
 
@@ -125,7 +152,8 @@ func (e *ConfigError) Error() string {
 func (e *ConfigError) Unwrap() error { return e.Err }
 
 // LoadConfig resolves a configuration as openstacksdk does, and returns a
-// Keystone ready to authenticate. Precedence, highest first:
+// Keystone ready to authenticate (or a Cleura, for an entry whose auth_type
+// is [AuthTypeCleura]). Precedence, highest first:
 //
 //  1. opts.Settings (and opts.Region);
 //  2. the named cloud: secure.yaml over clouds.yaml over its profile,
@@ -156,6 +184,13 @@ func LoadConfig(opts *ConfigOptions) (*Config, error) {
 		s.AuthURL = strings.ReplaceAll(s.AuthURL, "{region_name}", s.Region)
 	}
 	c := &Config{Cloud: cloud, Region: s.Region, Interface: interfaceOf(s.Interface), Settings: s}
+	if isCleura(s) {
+		c.Cleura, err = cleuraOf(s, describeSource(cloud), env, opts.Logger)
+		if err != nil {
+			return nil, err
+		}
+		return c, nil
+	}
 	if c.Keystone, err = keystoneOf(s, describeSource(cloud), env, opts.Logger); err != nil {
 		return nil, err
 	}

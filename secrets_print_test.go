@@ -33,6 +33,7 @@ func TestSecretsHiddenHoweverPrinted(t *testing.T) {
 	st := Settings{AuthURL: "https://bob:hunter2@k.test/v3", Password: "cfg-pw-1", ApplicationCredentialSecret: "cfg-ac-1", Token: "cfg-tok-1",
 		Passcode: "cfg-pass-1", Key: "-----BEGIN PRIVATE KEY-----\nPRIVATE-KEY-BODY\n-----END PRIVATE KEY-----"}
 	cfg := Config{Cloud: "c", Keystone: &Keystone{AuthURL: st.AuthURL, Credentials: Password{UserID: "u", Password: "cfg-pw-1"}}, Settings: st}
+	ccfg := Config{Cloud: "cc", Cleura: &cl, Settings: Settings{AuthType: AuthTypeCleura, Username: "carla", Password: "cleura-pw-1"}}
 	info := ApplicationCredentialInfo{ID: "ac", Name: "ci", Secret: "acinfo-secret-1", Roles: []Role{{Name: "member"}}}
 	newAC := NewApplicationCredential{Name: "ci", Secret: "newac-secret-1"}
 	ec2 := EC2Credential{Access: "ak", Secret: "ec2-secret-1"}
@@ -62,7 +63,7 @@ func TestSecretsHiddenHoweverPrinted(t *testing.T) {
 		Map: map[string]any{"k": k, "mfa": mfa}}
 	values := map[string]any{"config": c, "*config": &c, "Keystone": k, "*Keystone": &k, "MultiFactor": mf,
 		"*MultiFactor": &mf, "MFARequiredError": mfa, "*MFARequiredError": &mfa, "[]Keystone": []Keystone{k},
-		"Settings": st, "*Settings": &st, "Config": cfg, "*Config": &cfg,
+		"Settings": st, "*Settings": &st, "Config": cfg, "*Config": &cfg, "Config(Cleura)": ccfg, "*Config(Cleura)": &ccfg,
 		"Cleura": cl, "*Cleura": &cl, "TwoFactorChallenge": ch, "*TwoFactorChallenge": &ch, "[]TwoFactorChallenge": []TwoFactorChallenge{ch},
 		"ApplicationCredentialInfo": info, "*ApplicationCredentialInfo": &info, "[]ApplicationCredentialInfo": []ApplicationCredentialInfo{info},
 		"NewApplicationCredential": newAC, "*NewApplicationCredential": &newAC, "EC2Credential": ec2, "*EC2Credential": &ec2,
