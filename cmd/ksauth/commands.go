@@ -19,6 +19,9 @@ type command struct {
 	subs    []*command
 	// minArgs and maxArgs bound the positional arguments.
 	minArgs, maxArgs int
+	// cleura: works with a Cleura login (auth_type cleura) too, not only
+	// with Keystone.
+	cleura bool
 }
 
 func lookup(cmds []*command, name string) *command {
@@ -49,7 +52,7 @@ tokens cannot last --min-valid, exits 1 naming the lifetime Keystone grants.
 				fs.DurationVar(&f.minValid, "min-valid", defaultMinValid, "the least time the token must have left")
 				fs.BoolVar(&f.refresh, "refresh", false, "always get (and store) a new token")
 			},
-			run: (*app).cmdToken,
+			run: (*app).cmdToken, cleura: true,
 			subs: []*command{
 				{
 					name: "inspect", usage: "token inspect [--online] [-o value|json]",
@@ -60,30 +63,32 @@ with Keystone: a revoked or expired token exits 3. No cached token exits 2.`,
 					flags: func(fs *flag.FlagSet, f *cmdFlags) {
 						fs.BoolVar(&f.online, "online", false, "validate the token with Keystone (GET /v3/auth/tokens)")
 					},
-					run: (*app).cmdTokenInspect,
+					run: (*app).cmdTokenInspect, cleura: true,
 				},
 				{
 					name: "revoke", usage: "token revoke",
 					summary: "revoke the cached token and remove it from the cache",
 					detail:  `Revokes the cached token and removes it from the cache. No cached token exits 2.`,
-					run:     (*app).cmdTokenRevoke,
+					run:     (*app).cmdTokenRevoke, cleura: true,
 				},
 			},
 		},
 		{
 			name: "login", usage: "login",
-			summary: "log in (asking for a TOTP passcode on a terminal if needed) and cache the token",
-			detail: `Logs in anew and stores the token in the cache. When the user's multi-factor
-rules need a TOTP passcode it is asked for on the terminal (stderr); without a
-terminal, exits 2. The password comes from clouds.yaml, secure.yaml, OS_PASSWORD
-or --password-stdin, never from the command line.`,
-			run: (*app).cmdLogin,
+			summary: "log in (asking for a password, TOTP passcode or SMS code on a terminal) and cache the token",
+			detail: `Logs in anew and stores the token in the cache. The password comes from
+clouds.yaml, secure.yaml, OS_PASSWORD or --password-stdin, never from the
+command line; when none of them has it, it is asked for on the terminal
+(stderr, without echo). When the user's multi-factor rules need a TOTP
+passcode, or a Cleura account (auth_type cleura) its SMS code, it is asked for
+on the terminal too. Without a terminal, each of these exits 2.`,
+			run: (*app).cmdLogin, cleura: true,
 		},
 		{
 			name: "logout", usage: "logout",
 			summary: "revoke the cached token and remove it from the cache",
 			detail:  `Revokes the cached token, if any, and removes it from the cache.`,
-			run:     (*app).cmdLogout,
+			run:     (*app).cmdLogout, cleura: true,
 		},
 	}
 	cmds = append(cmds, &command{
@@ -129,7 +134,8 @@ safely: sh single quotes ('\'' for a quote); fish set -gx / set -e.`,
 its apiVersion (client.authentication.k8s.io/v1 or v1beta1) with status.token
 and status.expirationTimestamp, the token's expiry less the refresh window, so
 that kubectl asks again before Keystone's expiry. The token comes from the
-cache. A passcode is asked for only when spec.interactive is true and there is
+cache, always (--no-cache is refused: kubectl runs the plugin for every
+request). A password or passcode is asked for only when spec.interactive is true and there is
 a terminal. A missing or malformed KUBERNETES_EXEC_INFO exits 1; a rejected
 login exits 3 (never an empty credential).`,
 		run: (*app).cmdExecCredential,

@@ -72,11 +72,14 @@ func (a *app) cmdExecCredential(_ []string) error {
 	if err != nil {
 		return err
 	}
+	if a.g.noCache {
+		return usagef("ksauth exec-credential: always uses the token cache (kubectl runs it for every request): drop --no-cache")
+	}
+	a.interactive = a.interactive && info.Spec.Interactive
 	_, s, err := a.session()
 	if err != nil {
 		return err
 	}
-	a.interactive = a.interactive && info.Spec.Interactive
 	tok, err := a.freshToken(s, defaultMinValid, false)
 	if err != nil {
 		return err

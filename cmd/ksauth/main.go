@@ -15,6 +15,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"slices"
@@ -154,6 +155,11 @@ func run(ctx context.Context, args, env []string, stdin io.Reader, stdout, stder
 	}
 	code := exitCode(err)
 	msg := strings.Join(strings.Fields(err.Error()), " ")
+	var two *ksauth.TwoFactorRequiredError
+	if errors.As(err, &two) {
+		msg = fmt.Sprintf("ksauth: Cleura login %q needs an SMS code and there is no terminal to ask for it on: "+
+			"run ksauth login on a terminal (the token is then cached)", two.Login)
+	}
 	if !strings.HasPrefix(msg, "ksauth") {
 		msg = "ksauth: " + msg
 	}
@@ -357,7 +363,8 @@ func (a *app) readLine(what string) (string, error) {
 }
 
 // config loads the configuration as the library does, with the password
-// from stdin when --password-stdin is given.
+// from stdin when --password-stdin is given, or asked for on a terminal
+// when the configuration has none.
 func (a *app) config() (*ksauth.Config, error) {
 	opts := &ksauth.ConfigOptions{Cloud: a.g.cloud, Region: a.g.region, Env: a.env, Logger: a.log}
 	if a.g.stdin && !a.stdinUsed {
@@ -372,8 +379,21 @@ func (a *app) config() (*ksauth.Config, error) {
 		opts.Settings.Password = pw
 	}
 	cfg, err := ksauth.LoadConfig(opts)
+	if missingPassword(err) && opts.Settings.Password == "" && a.interactive {
+		if opts.Settings.Password, err = a.askPassword(a.ctx, err.(*ksauth.ConfigError).Source); err != nil {
+			return nil, err
+		}
+		cfg, err = ksauth.LoadConfig(opts)
+	}
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Cleura != nil {
+		if a.interactive { // else a login that needs a code stops before Cleura sends one
+			cfg.Cleura.TwoFactor = a.smsCode
+		}
+		cfg.Cleura.Logger = a.log
+		return cfg, nil
 	}
 	cfg.Keystone.Passcode = a.passcode
 	if a.log != nil {
@@ -382,24 +402,78 @@ func (a *app) config() (*ksauth.Config, error) {
 	return cfg, nil
 }
 
+// missingPassword reports a configuration that only lacks the password.
+func missingPassword(err error) bool {
+	var ce *ksauth.ConfigError
+	return errors.As(err, &ce) && ce.Field == "auth.password"
+}
+
+// askPassword asks for the password on the terminal, without echo.
+func (a *app) askPassword(ctx context.Context, source string) (string, error) {
+	restore, err := noEcho(a.in)
+	if err != nil {
+		return "", &inputError{msg: "ksauth: the configuration " + source + " has no password, and the terminal's echo cannot be turned off to ask for it (" +
+			oneLine(err.Error()) + "): use --password-stdin"}
+	}
+	pw, err := a.ask(ctx, "Password "+source+": ", "password")
+	restore()
+	fmt.Fprintln(a.stderr)
+	if err == nil && pw == "" {
+		err = &inputError{msg: "ksauth: no password given"}
+	}
+	return pw, err
+}
+
+// noEcho turns the echo of the terminal in off and returns what turns it
+// back on; tests replace it. stty keeps the command free of dependencies;
+// where there is none, the password comes from --password-stdin.
+var noEcho = func(in io.Reader) (restore func(), err error) {
+	tty, ok := in.(*os.File)
+	if !ok {
+		return nil, errors.New("stdin is not a terminal")
+	}
+	stty := func(arg string) error {
+		cmd := exec.Command("stty", arg)
+		cmd.Stdin = tty
+		return cmd.Run()
+	}
+	if err := stty("-echo"); err != nil {
+		return nil, fmt.Errorf("stty -echo: %w", err)
+	}
+	return func() { _ = stty("echo") }, nil
+}
+
 // passcode asks for a TOTP passcode on a terminal.
 func (a *app) passcode(ctx context.Context) (string, error) {
 	if !a.interactive {
 		return "", &inputError{msg: "ksauth: a TOTP passcode is needed and there is no terminal to ask on"}
 	}
-	fmt.Fprint(a.stderr, "TOTP passcode: ")
+	code, err := a.ask(ctx, "TOTP passcode: ", "TOTP passcode")
+	return strings.TrimSpace(code), err
+}
+
+// smsCode asks for the code Cleura sent by SMS, on the terminal.
+func (a *app) smsCode(ctx context.Context, c ksauth.TwoFactorChallenge) (string, error) {
+	code, err := a.ask(ctx, "Cleura sent an SMS code for "+c.Login+". Code: ", "SMS code")
+	return strings.TrimSpace(code), err
+}
+
+// ask prints prompt on stderr and reads a line of stdin, giving up when ctx
+// ends (Ctrl-C).
+func (a *app) ask(ctx context.Context, prompt, what string) (string, error) {
+	fmt.Fprint(a.stderr, prompt)
 	type result struct {
 		line string
 		err  error
 	}
 	ch := make(chan result, 1)
 	go func() {
-		line, err := a.readLine("TOTP passcode")
+		line, err := a.readLine(what)
 		ch <- result{line, err}
 	}()
 	select {
 	case r := <-ch:
-		return strings.TrimSpace(r.line), r.err
+		return r.line, r.err
 	case <-ctx.Done():
 		return "", ctx.Err()
 	}
@@ -436,6 +510,10 @@ func (a *app) session() (*ksauth.Config, *ksauth.Session, error) {
 	cfg, err := a.config()
 	if err != nil {
 		return nil, nil, err
+	}
+	if cfg.Cleura != nil && !a.cmd.cleura {
+		return nil, nil, fmt.Errorf("ksauth %s: the configuration logs in to Cleura's REST API (auth_type cleura), which has no Keystone "+
+			"catalog or identity API: only token, token inspect, token revoke, login and logout work with it", a.cmd.path)
 	}
 	opts := &ksauth.SessionOptions{Logger: a.log, DisableBackgroundRefresh: true}
 	if st := a.store(); st != nil {

@@ -94,10 +94,17 @@ type result struct {
 // password always, tokens unless the token is the requested output.
 func (f *fixture) run(stdin string, args ...string) result {
 	f.t.Helper()
+	return f.runFrom(strings.NewReader(stdin), args...)
+}
+
+// runFrom is run with stdin read from in.
+func (f *fixture) runFrom(in io.Reader, args ...string) result {
+	f.t.Helper()
 	var out, errOut bytes.Buffer
-	code := run(context.Background(), args, f.env, strings.NewReader(stdin), &out, &errOut)
+	code := run(context.Background(), args, f.env, in, &out, &errOut)
 	r := result{code, out.String(), errOut.String()}
-	for _, secret := range []string{keystonetest.DemoPassword, keystonetest.DemoAppCredSecret} {
+	for _, secret := range []string{keystonetest.DemoPassword, keystonetest.DemoAppCredSecret,
+		keystonetest.CleuraPassword, keystonetest.CleuraAPIPassword} {
 		assert.NotContains(f.t, r.stdout+r.stderr, secret, "a secret leaked: ksauth %v", args)
 	}
 	assert.NotContains(f.t, r.stderr, tokenPrefix, "a token on stderr: ksauth %v", args)

@@ -67,7 +67,7 @@ func tokenJSON(tok *ksauth.Token, cfg *ksauth.Config, withID bool) jsonToken {
 		Version: 1, ExpiresAt: rfc3339(tok.ExpiresAt), IssuedAt: rfc3339(tok.IssuedAt),
 		User:   jsonUser{tok.User.ID, tok.User.Name, jsonDomain{tok.User.Domain.ID, tok.User.Domain.Name}},
 		System: tok.System, Roles: orEmpty(tok.Roles), Methods: orEmpty(tok.Methods), AuditIDs: orEmpty(tok.AuditIDs),
-		AuthURL: cfg.Keystone.AuthURL, Region: cfg.Region,
+		AuthURL: cfg.AuthURL(), Region: cfg.Region,
 	}
 	if withID {
 		j.ID = tok.ID
@@ -165,10 +165,7 @@ func (a *app) cmdTokenInspect(_ []string) error {
 		return err
 	}
 	if a.f.online {
-		if _, err := cfg.Keystone.ValidateToken(a.ctx, tok, tok.ID, &ksauth.ValidateOptions{NoCatalog: true}); err != nil {
-			if errors.Is(err, ksauth.ErrNotFound) || errors.Is(err, ksauth.ErrUnauthorized) {
-				return &rejectedError{msg: "ksauth: Keystone does not accept the cached token (revoked or expired): " + oneLine(err.Error()), err: err}
-			}
+		if err := a.validate(cfg, tok); err != nil {
 			return err
 		}
 	}
@@ -206,13 +203,39 @@ func (a *app) cmdTokenInspect(_ []string) error {
 	return err
 }
 
+// validate asks the server whether it still accepts tok: a refusal exits 3.
+func (a *app) validate(cfg *ksauth.Config, tok *ksauth.Token) error {
+	if cfg.Cleura != nil {
+		ok, err := cfg.Cleura.Validate(a.ctx, tok)
+		if err == nil && !ok {
+			return &rejectedError{msg: "ksauth: Cleura does not accept the cached token (logged out or expired)"}
+		}
+		return err
+	}
+	_, err := cfg.Keystone.ValidateToken(a.ctx, tok, tok.ID, &ksauth.ValidateOptions{NoCatalog: true})
+	if errors.Is(err, ksauth.ErrNotFound) || errors.Is(err, ksauth.ErrUnauthorized) {
+		return &rejectedError{msg: "ksauth: Keystone does not accept the cached token (revoked or expired): " + oneLine(err.Error()), err: err}
+	}
+	return err
+}
+
 // revoke revokes tok (already revoked or expired is fine) and removes it
 // from the cache.
 func (a *app) revoke(cfg *ksauth.Config, s *ksauth.Session, tok *ksauth.Token) error {
-	if err := cfg.Keystone.RevokeToken(a.ctx, tok, tok.ID); err != nil && !errors.Is(err, ksauth.ErrNotFound) && !errors.Is(err, ksauth.ErrUnauthorized) {
+	var err error
+	if cfg.Cleura != nil {
+		if err = cfg.Cleura.Revoke(a.ctx, tok); err != nil {
+			if ok, verr := cfg.Cleura.Validate(a.ctx, tok); verr == nil && !ok {
+				err = nil // refused because it is no longer valid: already logged out
+			}
+		}
+	} else {
+		err = cfg.Keystone.RevokeToken(a.ctx, tok, tok.ID)
+	}
+	if err != nil && !errors.Is(err, ksauth.ErrNotFound) && !errors.Is(err, ksauth.ErrUnauthorized) {
 		return err
 	}
-	_, err := s.DeleteStoredToken(a.ctx, tok)
+	_, err = s.DeleteStoredToken(a.ctx, tok)
 	return err
 }
 
@@ -225,7 +248,7 @@ func (a *app) cmdTokenRevoke(_ []string) error {
 }
 
 func (a *app) cmdLogin(_ []string) error {
-	_, s, err := a.session()
+	cfg, s, err := a.session()
 	if err != nil {
 		return err
 	}
@@ -235,6 +258,8 @@ func (a *app) cmdLogin(_ []string) error {
 	}
 	scope := "unscoped"
 	switch {
+	case cfg.Cleura != nil:
+		scope = "Cleura's REST API"
 	case tok.Project != nil:
 		scope = "project " + tok.Project.Name
 	case tok.Domain != nil:
