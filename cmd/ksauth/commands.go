@@ -256,7 +256,10 @@ const globalHelp = `Global flags (before or after the command's arguments):
 
 Secrets are never taken on the command line: --os-password and the like are
 refused (exit 64). The configuration is read as the ksauth library's LoadConfig
-reads it: clouds.yaml (and secure.yaml), OS_CLOUD and the OS_* variables.
+reads it: clouds.yaml (and secure.yaml), OS_CLOUD and the OS_* variables; an
+entry with auth_type: cleura logs in to Cleura's REST API (token, token
+inspect, token revoke, login and logout work with it). On a terminal, a
+missing password, a TOTP passcode or an SMS code is asked for on stderr.
 Tokens are cached in $XDG_CACHE_HOME/ksauth (~/.cache/ksauth), sealed with a
 key derived from the credential's secret; a cache directory others can write
 to is not used (a warning, then the command works uncached).
