@@ -69,8 +69,9 @@
 // variables) or a provider's explicit [Settings] into a [Config] whose
 // Keystone is ready to authenticate, resolved as openstacksdk resolves
 // them; [Config.NewSession] returns a Session whose Client uses the
-// configured CA, client certificate and verification. Mistakes are
-// [*ConfigError]s naming the file, the cloud and the field.
+// configured CA, client certificate and verification. An entry whose
+// auth_type is [AuthTypeCleura] sets Config.Cleura instead of Keystone.
+// Mistakes are [*ConfigError]s naming the file, the cloud and the field.
 //
 // # Refresh and retries
 //

@@ -111,3 +111,45 @@ func ExampleLoadConfig_cloudsYAML() {
 	// cloud: demo region: RegionOne
 	// user: demo project: demo credential: demo-ac
 }
+
+// A clouds.yaml entry for Cleura Cloud's REST API (auth_type cleura, a
+// ksauth extension): LoadConfig sets Config.Cleura instead of
+// Config.Keystone, and the program says how to ask for the SMS code.
+func ExampleLoadConfig_cleura() {
+	srv := keystonetest.NewServer()
+	defer srv.Close()
+	dir, err := os.MkdirTemp("", "ksauth-example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	clouds := `clouds:
+  cleura:
+    auth_type: cleura
+    auth:
+      auth_url: ` + srv.URL + ` # "": https://rest.cleura.cloud
+      username: ` + keystonetest.CleuraLogin + `
+      password: ` + keystonetest.CleuraPassword + `
+`
+	if err := os.WriteFile(filepath.Join(dir, "clouds.yaml"), []byte(clouds), 0o600); err != nil {
+		log.Fatal(err)
+	}
+
+	cfg, err := ksauth.LoadConfig(&ksauth.ConfigOptions{Cloud: "cleura", Dir: dir, Env: []string{}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("Keystone:", cfg.Keystone != nil, "Cleura login:", cfg.Cleura.Login)
+	cfg.Cleura.TwoFactor = func(ctx context.Context, ch ksauth.TwoFactorChallenge) (string, error) {
+		code, _ := srv.SMSCode(ch.Login) // ksauth.PromptTwoFactor(os.Stdin, os.Stderr) on a terminal
+		return code, nil
+	}
+	tok, err := cfg.NewSession(nil).Token(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("user:", tok.User.Name, "methods:", tok.Methods)
+	// Output:
+	// Keystone: false Cleura login: carla
+	// user: carla methods: [password sms]
+}
