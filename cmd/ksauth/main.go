@@ -424,9 +424,10 @@ func (a *app) askPassword(ctx context.Context, source string) (string, error) {
 	return pw, err
 }
 
-// noEcho turns the echo of the terminal in off and returns what turns it
-// back on; tests replace it. stty keeps the command free of dependencies;
-// where there is none, the password comes from --password-stdin.
+// noEcho turns off the echo of the terminal that in is, and returns what
+// turns it back on; tests replace it. stty keeps the command free of
+// dependencies; where there is no stty, the password comes from
+// --password-stdin.
 var noEcho = func(in io.Reader) (restore func(), err error) {
 	tty, ok := in.(*os.File)
 	if !ok {
