@@ -267,7 +267,11 @@ func (a *app) cmdLogin(_ []string) error {
 	case tok.System:
 		scope = "the system"
 	}
-	fmt.Fprintf(a.stderr, "ksauth: logged in as %s on %s until %s\n", tok.User.Name, scope, rfc3339(tok.ExpiresAt))
+	until := rfc3339(tok.ExpiresAt)
+	if cfg.Cleura != nil {
+		until += " (an estimate: Cleura does not say)"
+	}
+	fmt.Fprintf(a.stderr, "ksauth: logged in as %s on %s until %s\n", tok.User.Name, scope, until)
 	return nil
 }
 
