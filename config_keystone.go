@@ -109,7 +109,7 @@ func methodCredential(s Settings, method string) (Credential, error) {
 		return TOTP{UserID: s.UserID, Username: s.Username, UserDomain: user, Passcode: s.Passcode}, nil
 	}
 	return nil, &ConfigError{Field: "auth_type", Reason: fmt.Sprintf(
-		"%q is not supported (password, v3applicationcredential, token, v3totp and v3multifactor are)", method)}
+		"%q is not supported (password, v3applicationcredential, token, v3totp and v3multifactor are, and cleura for Cleura's REST API)", method)}
 }
 
 // The domains, as openstacksdk and keystoneauth1 fill them in: in a

@@ -21,7 +21,7 @@ import (
 // masks the secrets.
 type Settings struct {
 	AuthURL  string // auth.auth_url, OS_AUTH_URL
-	AuthType string // auth_type, OS_AUTH_TYPE: password, v3applicationcredential, token, v3totp, v3multifactor, ...
+	AuthType string // auth_type, OS_AUTH_TYPE: password, v3applicationcredential, token, v3totp, v3multifactor, ...; cleura (AuthTypeCleura) for Cleura's REST API
 
 	Username       string // auth.username, OS_USERNAME
 	UserID         string // auth.user_id, OS_USER_ID
