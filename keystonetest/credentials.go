@@ -80,10 +80,14 @@ func (s *Server) appCredJSON(ac *ApplicationCredential) map[string]any {
 			roles = append(roles, fullRole(*r))
 		}
 	}
+	var expires any // microseconds kept, unlike a token's times
+	if !ac.ExpiresAt.IsZero() {
+		expires = ac.ExpiresAt.UTC().Format(layoutNoZone)
+	}
 	m := map[string]any{
 		"id": ac.ID, "name": ac.Name, "description": nullableString(ac.Description), "user_id": ac.UserID,
 		"project_id": nullableString(ac.ProjectID), "system": nil,
-		"expires_at": nullableTime(ac.ExpiresAt, layoutNoZone), "unrestricted": nil, "roles": roles,
+		"expires_at": expires, "unrestricted": nil, "roles": roles,
 		"links": map[string]string{"self": s.URL + "/v3/application_credentials/" + ac.ID},
 	}
 	if ac.Unrestricted {
