@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -298,12 +299,19 @@ func (s *Server) handleListAppCreds(w http.ResponseWriter, r *http.Request) {
 	}
 	name, filtered := r.URL.Query()["name"]
 	s.mu.Lock()
-	list := []map[string]any{}
+	var creds []*ApplicationCredential
 	for i := range s.dir.appCreds {
 		ac := &s.dir.appCreds[i]
 		if ac.UserID == userID && (!filtered || ac.Name == name[0]) {
-			list = append(list, s.appCredJSON(ac))
+			creds = append(creds, ac)
 		}
+	}
+	// In name order, not in the order of creation: so Keystone 22 lists
+	// them (testdata/keystone/cred_appcred_list.json).
+	slices.SortFunc(creds, func(a, b *ApplicationCredential) int { return strings.Compare(a.Name, b.Name) })
+	list := []map[string]any{}
+	for _, ac := range creds {
+		list = append(list, s.appCredJSON(ac))
 	}
 	s.mu.Unlock()
 	self := "/v3/users/" + userID + "/application_credentials"
