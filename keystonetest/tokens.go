@@ -589,10 +589,12 @@ func (s *Server) newToken(u *User, methods []string, sc scopeRequest, l *login) 
 		ac := l.appCred
 		t.appCredID = ac.ID
 		t.projectID = ac.ProjectID
+		// The credential's roles the user still holds, as they are: unlike
+		// a trust's, the roles they imply are not added.
 		held := s.dir.roleNames(s.dir.effectiveRoles(u.ProjectRoles[ac.ProjectID]))
-		for _, r := range s.dir.effectiveRoles(ac.Roles) {
-			if slices.Contains(held, r.Name) {
-				roles = append(roles, r)
+		for _, name := range ac.Roles {
+			if r := s.dir.roleByName(name); r != nil && slices.Contains(held, r.Name) {
+				roles = append(roles, *r)
 			}
 		}
 		if !ac.ExpiresAt.IsZero() && ac.ExpiresAt.Before(t.expiresAt) {
