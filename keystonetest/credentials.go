@@ -391,9 +391,11 @@ func (s *Server) handleDeleteAppCred(w http.ResponseWriter, r *http.Request) {
 
 // --- access rules ------------------------------------------------------------------------
 
-func (s *Server) accessRuleJSON(userID string, r AccessRule) map[string]any {
+// accessRuleJSON is an access rule as Keystone shows it: its links.self is
+// /v3/access_rules/{id}, without the user, as in Keystone's answers.
+func (s *Server) accessRuleJSON(r AccessRule) map[string]any {
 	return map[string]any{"id": r.ID, "service": r.Service, "path": r.Path, "method": r.Method,
-		"links": map[string]string{"self": s.URL + "/v3/users/" + userID + "/access_rules/" + r.ID}}
+		"links": map[string]string{"self": s.URL + "/v3/access_rules/" + r.ID}}
 }
 
 // handleListAccessRules is GET /v3/users/{user_id}/access_rules.
@@ -406,7 +408,7 @@ func (s *Server) handleListAccessRules(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	list := []map[string]any{}
 	for _, rule := range s.dir.accessRules[userID] {
-		list = append(list, s.accessRuleJSON(userID, rule))
+		list = append(list, s.accessRuleJSON(rule))
 	}
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{"access_rules": list, "links": s.links("/v3/users/"+userID+"/access_rules", true)})
@@ -434,12 +436,11 @@ func (s *Server) handleGetAccessRule(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	userID := r.PathValue("user_id")
 	rule, ok := s.userAccessRule(w, r)
 	if !ok {
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"access_rule": s.accessRuleJSON(userID, rule)})
+	writeJSON(w, http.StatusOK, map[string]any{"access_rule": s.accessRuleJSON(rule)})
 }
 
 // handleDeleteAccessRule is DELETE /v3/users/{user_id}/access_rules/{id}:
