@@ -12,6 +12,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -102,6 +106,31 @@ func loadCredCaptureFixtures(t *testing.T, s *Server) {
 var credLearned = []string{
 	"application_credential.id", "application_credential.secret", "application_credential.access_rules.*.id",
 	"credential.access", "credential.secret",
+}
+
+// TestCredCaptureOrder: credCaptureOrder is the order of the script's
+// record and token calls, and names every cred_*.json.
+func TestCredCaptureOrder(t *testing.T) {
+	script, err := os.ReadFile(filepath.Join("..", "testdata", "keystone", "capture_credentials.py"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var order []string
+	for _, m := range regexp.MustCompile(`(?:record|token)\("(cred_\w+)"`).FindAllStringSubmatch(string(script), -1) {
+		order = append(order, m[1])
+	}
+	if !slices.Equal(order, credCaptureOrder) {
+		t.Errorf("capture_credentials.py records\n%v\ncredCaptureOrder is\n%v", order, credCaptureOrder)
+	}
+	files, _ := filepath.Glob(filepath.Join("..", "testdata", "keystone", "cred_*.json"))
+	for _, f := range files {
+		if name := strings.TrimSuffix(filepath.Base(f), ".json"); !slices.Contains(credCaptureOrder, name) {
+			t.Errorf("%s is not replayed", name)
+		}
+	}
+	if len(files) != len(credCaptureOrder) {
+		t.Errorf("%d cred_*.json files, %d replayed", len(files), len(credCaptureOrder))
+	}
 }
 
 func TestReplayCredentialCaptures(t *testing.T) {
