@@ -123,8 +123,14 @@ func loadCaptureFixtures(t *testing.T, s *Server) {
 		AccessRules: []AccessRule{{ID: "9a0962cc884045a994960243ef131547", Service: "identity", Method: "GET", Path: "/v3/auth/projects"}}})
 	s.AddTrust(Trust{ID: capTrust, TrustorUserID: capAlice, TrusteeUserID: capBob, ProjectID: capDemo, Roles: []string{"member"}})
 
-	// The catalog of the capture's project token, its project id turned
-	// back into the template, its base URL into this server's.
+	s.SetCatalog(captureCatalog(t, s, "auth_password_project_name", capDemo))
+}
+
+// captureCatalog is the catalog of the project token the capture name
+// issued: its project id turned back into the template, its base URL into
+// this server's.
+func captureCatalog(t *testing.T, s *Server, name, projectID string) []Service {
+	t.Helper()
 	var body struct {
 		Token struct {
 			Catalog []struct {
@@ -133,7 +139,7 @@ func loadCaptureFixtures(t *testing.T, s *Server) {
 			}
 		}
 	}
-	c := readCapture(t, "auth_password_project_name")
+	c := readCapture(t, name)
 	if err := json.Unmarshal(c.Response.Body, &body); err != nil {
 		t.Fatal(err)
 	}
@@ -141,12 +147,12 @@ func loadCaptureFixtures(t *testing.T, s *Server) {
 	for _, svc := range body.Token.Catalog {
 		out := Service{ID: svc.ID, Type: svc.Type, Name: svc.Name}
 		for _, ep := range svc.Endpoints {
-			u := strings.ReplaceAll(strings.ReplaceAll(ep.URL, capDemo, "%(project_id)s"), captureBase, s.URL)
+			u := strings.ReplaceAll(strings.ReplaceAll(ep.URL, projectID, "%(project_id)s"), captureBase, s.URL)
 			out.Endpoints = append(out.Endpoints, Endpoint{ID: ep.ID, Interface: ep.Interface, Region: ep.Region, URL: u})
 		}
 		catalog = append(catalog, out)
 	}
-	s.SetCatalog(catalog)
+	return catalog
 }
 
 // replay maps the capture's volatile values to this run's and back.
@@ -249,59 +255,10 @@ func TestReplayCaptures(t *testing.T) {
 	defer s.Close()
 	loadCaptureFixtures(t, s)
 	rp := &replay{t: t, s: s, forward: map[string]string{}, back: map[string]string{}}
-	client := s.Client()
 	for _, name := range captureOrder {
 		c := readCapture(t, name)
 		t.Run(name, func(t *testing.T) {
-			var body io.Reader
-			if len(c.Request.Body) > 0 && string(c.Request.Body) != "null" {
-				raw := []byte(c.Request.Body)
-				var str string
-				if json.Unmarshal(raw, &str) == nil { // sent verbatim (the malformed one)
-					raw = []byte(str)
-				}
-				body = strings.NewReader(rp.toRun(string(raw)))
-			}
-			req, err := http.NewRequest(c.Request.Method, s.URL+rp.toRun(c.Request.Path), body)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for k, v := range c.Request.Headers {
-				req.Header.Set(k, rp.toRun(v))
-			}
-			resp, err := client.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-
-			if resp.StatusCode != c.Response.Status {
-				t.Fatalf("status %d, captured %d; body %s", resp.StatusCode, c.Response.Status, got)
-			}
-			for k, want := range c.Response.Headers {
-				v := resp.Header.Get(k)
-				switch {
-				case v == "":
-					t.Errorf("header %s missing (captured %q)", k, want)
-				case k == "x-openstack-request-id":
-					if !reRequestID.MatchString(v) {
-						t.Errorf("header %s: %q is not req-<uuid4>", k, v)
-					}
-				case k == "X-Subject-Token" && strings.HasPrefix(want, "gAAAAAB-placeholder-"+name),
-					k == "Openstack-Auth-Receipt" && strings.HasPrefix(want, "gAAAAAB-placeholder-receipt-"+name):
-					rp.learn(want, v) // issued here: later requests send it
-				default:
-					if n := strings.ReplaceAll(v, s.URL, captureBase); rp.back[v] != want && n != want {
-						t.Errorf("header %s: %q, captured %q", k, v, want)
-					}
-				}
-			}
-			for _, k := range []string{"X-Subject-Token", "Openstack-Auth-Receipt", "WWW-Authenticate"} {
-				if _, captured := c.Response.Headers[k]; !captured && resp.Header.Get(k) != "" {
-					t.Errorf("header %s: %q, not in the capture", k, resp.Header.Get(k))
-				}
-			}
+			got := rp.exchange(t, c)
 			if name == "create_appcred_short_expiry" { // a new credential: map its id
 				var created struct {
 					ApplicationCredential struct{ ID string } `json:"application_credential"`
@@ -316,6 +273,69 @@ func TestReplayCaptures(t *testing.T) {
 			compareBodies(t, rp, c, got)
 		})
 	}
+}
+
+// exchange sends the captured request of c, mapped to this run, and
+// checks the answer's status and captured headers, learning the tokens and
+// receipts c issued; it returns the answer's body.
+func (rp *replay) exchange(t *testing.T, c capture) []byte {
+	t.Helper()
+	s, name := rp.s, c.Name
+	var body io.Reader
+	if len(c.Request.Body) > 0 && string(c.Request.Body) != "null" {
+		raw := []byte(c.Request.Body)
+		var str string
+		if json.Unmarshal(raw, &str) == nil { // sent verbatim (the malformed one)
+			raw = []byte(str)
+		}
+		body = strings.NewReader(rp.toRun(string(raw)))
+	}
+	req, err := http.NewRequest(c.Request.Method, s.URL+rp.toRun(c.Request.Path), body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range c.Request.Headers {
+		req.Header.Set(k, rp.toRun(v))
+	}
+	resp, err := s.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+
+	if resp.StatusCode != c.Response.Status {
+		t.Fatalf("status %d, captured %d; body %s", resp.StatusCode, c.Response.Status, got)
+	}
+	for k, want := range c.Response.Headers {
+		v := resp.Header.Get(k)
+		switch {
+		case v == "":
+			t.Errorf("header %s missing (captured %q)", k, want)
+		case k == "x-openstack-request-id":
+			if !reRequestID.MatchString(v) {
+				t.Errorf("header %s: %q is not req-<uuid4>", k, v)
+			}
+		case k == "X-Subject-Token" && strings.HasPrefix(want, "gAAAAAB-placeholder-"+name),
+			k == "Openstack-Auth-Receipt" && strings.HasPrefix(want, "gAAAAAB-placeholder-receipt-"+name):
+			rp.learn(want, v) // issued here: later requests send it
+		default:
+			if n := strings.ReplaceAll(v, s.URL, captureBase); rp.back[v] != want && n != want {
+				t.Errorf("header %s: %q, captured %q", k, v, want)
+			}
+		}
+	}
+	for _, k := range []string{"Content-Type", "X-Subject-Token", "Openstack-Auth-Receipt", "WWW-Authenticate",
+		"x-openstack-request-id", "Vary"} { // the headers the captures keep
+		captured := false
+		for h := range c.Response.Headers {
+			captured = captured || strings.EqualFold(h, k)
+		}
+		if !captured && resp.Header.Get(k) != "" {
+			t.Errorf("header %s: %q, not in the capture", k, resp.Header.Get(k))
+		}
+	}
+	return got
 }
 
 func compareBodies(t *testing.T, rp *replay, c capture, got []byte) {

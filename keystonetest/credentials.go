@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -80,10 +81,14 @@ func (s *Server) appCredJSON(ac *ApplicationCredential) map[string]any {
 			roles = append(roles, fullRole(*r))
 		}
 	}
+	var expires any // microseconds kept, unlike a token's times
+	if !ac.ExpiresAt.IsZero() {
+		expires = ac.ExpiresAt.UTC().Format(layoutNoZone)
+	}
 	m := map[string]any{
 		"id": ac.ID, "name": ac.Name, "description": nullableString(ac.Description), "user_id": ac.UserID,
 		"project_id": nullableString(ac.ProjectID), "system": nil,
-		"expires_at": nullableTime(ac.ExpiresAt, layoutNoZone), "unrestricted": nil, "roles": roles,
+		"expires_at": expires, "unrestricted": nil, "roles": roles,
 		"links": map[string]string{"self": s.URL + "/v3/application_credentials/" + ac.ID},
 	}
 	if ac.Unrestricted {
@@ -294,12 +299,19 @@ func (s *Server) handleListAppCreds(w http.ResponseWriter, r *http.Request) {
 	}
 	name, filtered := r.URL.Query()["name"]
 	s.mu.Lock()
-	list := []map[string]any{}
+	var creds []*ApplicationCredential
 	for i := range s.dir.appCreds {
 		ac := &s.dir.appCreds[i]
 		if ac.UserID == userID && (!filtered || ac.Name == name[0]) {
-			list = append(list, s.appCredJSON(ac))
+			creds = append(creds, ac)
 		}
+	}
+	// In name order, not in the order of creation: so Keystone 22 lists
+	// them (testdata/keystone/cred_appcred_list.json).
+	slices.SortFunc(creds, func(a, b *ApplicationCredential) int { return strings.Compare(a.Name, b.Name) })
+	list := []map[string]any{}
+	for _, ac := range creds {
+		list = append(list, s.appCredJSON(ac))
 	}
 	s.mu.Unlock()
 	self := "/v3/users/" + userID + "/application_credentials"
@@ -379,9 +391,11 @@ func (s *Server) handleDeleteAppCred(w http.ResponseWriter, r *http.Request) {
 
 // --- access rules ------------------------------------------------------------------------
 
-func (s *Server) accessRuleJSON(userID string, r AccessRule) map[string]any {
+// accessRuleJSON is an access rule as Keystone shows it: its links.self is
+// /v3/access_rules/{id}, without the user, as in Keystone's answers.
+func (s *Server) accessRuleJSON(r AccessRule) map[string]any {
 	return map[string]any{"id": r.ID, "service": r.Service, "path": r.Path, "method": r.Method,
-		"links": map[string]string{"self": s.URL + "/v3/users/" + userID + "/access_rules/" + r.ID}}
+		"links": map[string]string{"self": s.URL + "/v3/access_rules/" + r.ID}}
 }
 
 // handleListAccessRules is GET /v3/users/{user_id}/access_rules.
@@ -394,7 +408,7 @@ func (s *Server) handleListAccessRules(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	list := []map[string]any{}
 	for _, rule := range s.dir.accessRules[userID] {
-		list = append(list, s.accessRuleJSON(userID, rule))
+		list = append(list, s.accessRuleJSON(rule))
 	}
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{"access_rules": list, "links": s.links("/v3/users/"+userID+"/access_rules", true)})
@@ -422,12 +436,11 @@ func (s *Server) handleGetAccessRule(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	userID := r.PathValue("user_id")
 	rule, ok := s.userAccessRule(w, r)
 	if !ok {
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"access_rule": s.accessRuleJSON(userID, rule)})
+	writeJSON(w, http.StatusOK, map[string]any{"access_rule": s.accessRuleJSON(rule)})
 }
 
 // handleDeleteAccessRule is DELETE /v3/users/{user_id}/access_rules/{id}:

@@ -117,8 +117,10 @@ type ApplicationCredential struct {
 	ProjectID string
 	// Secret authenticates the credential; "" when adding: a random one.
 	Secret string
-	// Roles names the roles its tokens carry; nil when adding: the
-	// owner's roles on ProjectID (implied ones included).
+	// Roles names the roles its tokens carry (those the owner still has
+	// on ProjectID; the roles they imply are not added, as Keystone does
+	// not add them); nil when adding: the owner's roles on ProjectID,
+	// implied ones included.
 	Roles []string
 	// ExpiresAt is when the credential stops working; its tokens never
 	// outlive it. Zero: never.

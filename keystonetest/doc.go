@@ -62,7 +62,8 @@
 //	GET    /v3                                        200, v3.14
 //	POST   /v3/auth/tokens                            log in: password, token, totp, application_credential,
 //	                                                  any scope; ?nocatalog; MFA receipts (Openstack-Auth-Receipt)
-//	GET    /v3/auth/tokens                            validate X-Subject-Token (?nocatalog, ?allow_expired=1)
+//	GET    /v3/auth/tokens                            validate X-Subject-Token (?nocatalog, ?allow_expired=1); a token
+//	                                                  with access rules only with Openstack-Identity-Access-Rules: 1.0
 //	HEAD   /v3/auth/tokens                            check
 //	DELETE /v3/auth/tokens                            revoke
 //	GET    /v3/auth/projects, /domains, /system, /catalog

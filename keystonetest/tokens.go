@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -589,10 +590,12 @@ func (s *Server) newToken(u *User, methods []string, sc scopeRequest, l *login) 
 		ac := l.appCred
 		t.appCredID = ac.ID
 		t.projectID = ac.ProjectID
+		// The credential's roles the user still holds, as they are: unlike
+		// a trust's, the roles they imply are not added.
 		held := s.dir.roleNames(s.dir.effectiveRoles(u.ProjectRoles[ac.ProjectID]))
-		for _, r := range s.dir.effectiveRoles(ac.Roles) {
-			if slices.Contains(held, r.Name) {
-				roles = append(roles, r)
+		for _, name := range ac.Roles {
+			if r := s.dir.roleByName(name); r != nil && slices.Contains(held, r.Name) {
+				roles = append(roles, *r)
 			}
 		}
 		if !ac.ExpiresAt.IsZero() && ac.ExpiresAt.Before(t.expiresAt) {
@@ -814,7 +817,18 @@ func (s *Server) mayActOn(caller, subject *token) bool {
 	return slices.Contains(names, "admin") || slices.Contains(names, "service") || caller.system && slices.Contains(names, "reader")
 }
 
-// handleValidate is GET (validate) and HEAD (check) /v3/auth/tokens.
+// accessRulesSupported reports whether a validation says that its caller
+// enforces access rules: Openstack-Identity-Access-Rules with a version of
+// 1.0 or later. Without it Keystone does not validate a token whose
+// application credential has access rules: 404 "Failed to validate token".
+func accessRulesSupported(r *http.Request) bool {
+	v, err := strconv.ParseFloat(r.Header.Get("Openstack-Identity-Access-Rules"), 64)
+	return err == nil && v >= 1.0
+}
+
+// handleValidate is GET (validate) and HEAD (check) /v3/auth/tokens: a
+// token of an application credential with access rules only with
+// Openstack-Identity-Access-Rules (see accessRulesSupported).
 func (s *Server) handleValidate(w http.ResponseWriter, r *http.Request) {
 	caller := s.callerToken(w, r)
 	if caller == nil {
@@ -822,6 +836,14 @@ func (s *Server) handleValidate(w http.ResponseWriter, r *http.Request) {
 	}
 	subject := s.subjectToken(w, r, hasQuery(r, "allow_expired") && r.URL.Query().Get("allow_expired") != "0")
 	if subject == nil {
+		return
+	}
+	s.mu.Lock()
+	ac := s.dir.appCred(subject.appCredID)
+	hidden := ac != nil && len(ac.AccessRules) > 0 && !accessRulesSupported(r)
+	s.mu.Unlock()
+	if hidden {
+		s.keystoneError(w, http.StatusNotFound, msgFailedValidate, nil)
 		return
 	}
 	s.mu.Lock()

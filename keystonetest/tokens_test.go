@@ -140,7 +140,12 @@ func TestApplicationCredentialAuth(t *testing.T) {
 	equal(t, "roles", get(r.body, "token", "roles"), []any{map[string]any{"id": ReaderRoleID, "name": "reader"}})
 	equal(t, "access rule", get(r.body, "token", "application_credential", "access_rules", 0, "path"), "/v2.1/servers")
 	tok := r.header.Get("X-Subject-Token")
-	v := call(t, s, "GET", "/v3/auth/tokens", nil, "X-Auth-Token", tok, "X-Subject-Token", tok).want(t, 200)
+	call(t, s, "GET", "/v3/auth/tokens", nil, "X-Auth-Token", tok, "X-Subject-Token", tok).
+		wantError(t, 404, msgFailedValidate) // access rules: only for a caller that says it enforces them
+	call(t, s, "HEAD", "/v3/auth/tokens", nil, "X-Auth-Token", tok, "X-Subject-Token", tok, "Openstack-Identity-Access-Rules", "0.9").
+		want(t, 404)
+	v := call(t, s, "GET", "/v3/auth/tokens", nil, "X-Auth-Token", tok, "X-Subject-Token", tok,
+		"Openstack-Identity-Access-Rules", "1.0").want(t, 200)
 	equal(t, "validated expires_at", get(v.body, "token", "expires_at"), "2030-01-02T03:24:05.000000Z")
 	now = now.Add(21 * time.Minute)
 	post(appCredAuth(map[string]any{"id": ac.ID, "secret": ac.Secret}, nil)).wantError(t, 401, msgUnauthorized)
