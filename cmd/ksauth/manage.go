@@ -51,43 +51,22 @@ func (a *app) loggedIn() (*ksauth.Config, *ksauth.Session, *ksauth.Token, error)
 }
 
 func (a *app) cmdAppCredCreate(args []string) error {
-	req := ksauth.NewApplicationCredential{Name: args[0], Description: a.f.description, Unrestricted: a.f.unrestricted}
-	if a.f.expiresAt != "" {
-		t, err := time.Parse(time.RFC3339, a.f.expiresAt)
-		if err != nil {
-			return usagef("ksauth appcred create: --expires-at %q: not an RFC 3339 time", a.f.expiresAt)
-		}
-		req.ExpiresAt = t
-	}
-	for _, r := range strings.Split(a.f.roles, ",") {
-		if r = strings.TrimSpace(r); r != "" {
-			req.Roles = append(req.Roles, ksauth.Role{Name: r})
-		}
+	req, err := a.appCredRequest(args[0])
+	if err != nil {
+		return err
 	}
 	var yamlFile *os.File
 	if a.f.cloudsYAML != "" {
 		// Created owner-only before anything is sent; never over a file.
-		f, err := os.OpenFile(a.f.cloudsYAML, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if err != nil {
+		if yamlFile, err = os.OpenFile(a.f.cloudsYAML, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600); err != nil {
 			return fmt.Errorf("ksauth appcred create: --clouds-yaml: %w", err)
 		}
-		yamlFile = f
 		defer func() {
 			if yamlFile != nil { // not written: remove the empty file
 				yamlFile.Close()
 				os.Remove(a.f.cloudsYAML)
 			}
 		}()
-	}
-	if a.f.secretStdin {
-		if a.g.stdin {
-			return usagef("ksauth appcred create: --password-stdin and --secret-stdin cannot both read stdin")
-		}
-		secret, err := a.readLine("--secret-stdin")
-		if err != nil {
-			return err
-		}
-		req.Secret = secret
 	}
 	cfg, s, tok, err := a.loggedIn()
 	if err != nil {
@@ -98,22 +77,9 @@ func (a *app) cmdAppCredCreate(args []string) error {
 		return err
 	}
 	if yamlFile != nil {
-		doc, err := ac.CloudsYAML(ac.Name, cfg.Keystone.AuthURL, cfg.Region)
-		if err == nil {
-			_, err = yamlFile.Write(doc)
-		}
-		if cerr := yamlFile.Close(); err == nil {
-			err = cerr
-		}
+		f := yamlFile
 		yamlFile = nil
-		if err != nil {
-			return fmt.Errorf("ksauth appcred create: application credential %s created, but --clouds-yaml failed: %w", ac.ID, err)
-		}
-		fmt.Fprintf(a.stderr, "ksauth: application credential %s (%s) created; its clouds.yaml entry %q is in %s\n", ac.Name, ac.ID, ac.Name, a.f.cloudsYAML)
-		if a.g.output == "json" {
-			return a.printJSON(appCredJSON(ac, false))
-		}
-		return nil
+		return a.writeCloudsYAML(f, cfg, ac)
 	}
 	if a.g.output == "json" {
 		return a.printJSON(appCredJSON(ac, true))
@@ -121,6 +87,55 @@ func (a *app) cmdAppCredCreate(args []string) error {
 	fmt.Fprintf(a.stderr, "ksauth: the secret is shown only this once\n")
 	_, err = fmt.Fprintf(a.stdout, "id:     %s\nname:   %s\nsecret: %s\n", ac.ID, ac.Name, ac.Secret)
 	return err
+}
+
+// appCredRequest is the application credential appcred create's flags
+// describe, its secret read from stdin with --secret-stdin.
+func (a *app) appCredRequest(name string) (ksauth.NewApplicationCredential, error) {
+	req := ksauth.NewApplicationCredential{Name: name, Description: a.f.description, Unrestricted: a.f.unrestricted}
+	if a.f.expiresAt != "" {
+		t, err := time.Parse(time.RFC3339, a.f.expiresAt)
+		if err != nil {
+			return req, usagef("ksauth appcred create: --expires-at %q: not an RFC 3339 time", a.f.expiresAt)
+		}
+		req.ExpiresAt = t
+	}
+	for _, r := range strings.Split(a.f.roles, ",") {
+		if r = strings.TrimSpace(r); r != "" {
+			req.Roles = append(req.Roles, ksauth.Role{Name: r})
+		}
+	}
+	if a.f.secretStdin {
+		if a.g.stdin {
+			return req, usagef("ksauth appcred create: --password-stdin and --secret-stdin cannot both read stdin")
+		}
+		secret, err := a.readLine("--secret-stdin")
+		if err != nil {
+			return req, err
+		}
+		req.Secret = secret
+	}
+	return req, nil
+}
+
+// writeCloudsYAML writes the clouds.yaml entry of the new credential ac to
+// f (--clouds-yaml) and closes it; the secret goes only there.
+func (a *app) writeCloudsYAML(f *os.File, cfg *ksauth.Config, ac *ksauth.ApplicationCredentialInfo) error {
+	doc, err := ac.CloudsYAML(ac.Name, cfg.Keystone.AuthURL, cfg.Region)
+	if err == nil {
+		_, err = f.Write(doc)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("ksauth appcred create: application credential %s created, but --clouds-yaml failed: %w", ac.ID, err)
+	}
+	fmt.Fprintf(a.stderr, "ksauth: application credential %s (%s) created; its clouds.yaml entry %q is in %s\n", ac.Name, ac.ID, ac.Name, a.f.cloudsYAML)
+	if a.g.output == "json" {
+		return a.printJSON(appCredJSON(ac, false))
+	}
+	return nil
 }
 
 // findAppCred finds the user's application credential by id, else name.
