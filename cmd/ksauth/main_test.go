@@ -28,7 +28,7 @@ const (
 // fixture is a fake Keystone, a clouds.yaml pointing at it and a private
 // cache directory.
 type fixture struct {
-	t   *testing.T
+	t   testing.TB
 	srv *keystonetest.Server
 	dir string
 	env []string
@@ -64,7 +64,7 @@ const cloudsYAML = `clouds:
       project_domain_name: Default
 `
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	srv := keystonetest.NewServer()
 	t.Cleanup(srv.Close)
