@@ -7,6 +7,7 @@ package ksauth
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"maps"
 	"os"
@@ -78,14 +79,56 @@ func (s configSearch) find(explicit, base string) (*configFile, error) {
 // !!str `hunter2...` into ...".
 var yamlQuoted = regexp.MustCompile("`[^`]*`")
 
+// maxConfigFileSize bounds every file the configuration names (clouds.yaml,
+// secure.yaml, a CA bundle, a certificate or key): a path to /dev/zero or
+// a runaway file is an error, not an endless read.
+const maxConfigFileSize = 4 << 20
+
+// errFileTooLarge and errNotAFile are readConfigBytes' refusals.
+var (
+	errFileTooLarge = fmt.Errorf("larger than %d MiB", maxConfigFileSize>>20)
+	errNotAFile     = errors.New("not a regular file or a pipe")
+)
+
+// readConfigBytes reads a file the configuration names: a regular file or
+// a pipe (a shell's <(...)), at most maxConfigFileSize bytes. A device, a
+// socket or a directory is refused before it is opened.
+func readConfigBytes(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() && fi.Mode()&fs.ModeNamedPipe == 0 {
+		return nil, errNotAFile
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxConfigFileSize+1))
+	if err == nil && len(b) > maxConfigFileSize {
+		err = errFileTooLarge
+	}
+	return b, err
+}
+
+// fileReason says why readConfigBytes failed, for a ConfigError.
+func fileReason(err error) string {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "no such file"
+	case errors.Is(err, errFileTooLarge), errors.Is(err, errNotAFile):
+		return err.Error()
+	}
+	return "cannot read it"
+}
+
 // loadConfigFile reads and parses one file (YAML, of which JSON is a part).
 func loadConfigFile(path string) (*configFile, error) {
-	raw, err := os.ReadFile(path)
+	raw, err := readConfigBytes(path)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, &ConfigError{Source: path, Reason: "no such file", Err: err}
-		}
-		return nil, &ConfigError{Source: path, Reason: "cannot read it", Err: err}
+		return nil, &ConfigError{Source: path, Reason: fileReason(err), Err: err}
 	}
 	var data map[string]any
 	if err := yaml.Unmarshal(raw, &data); err != nil {

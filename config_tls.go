@@ -13,7 +13,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 )
 
@@ -71,8 +70,11 @@ func pemOrFile(v, field string) ([]byte, error) {
 	if strings.Contains(v, "-----BEGIN") {
 		return []byte(v), nil
 	}
-	b, err := os.ReadFile(v)
-	if err != nil {
+	b, err := readConfigBytes(v)
+	switch {
+	case errors.Is(err, errFileTooLarge), errors.Is(err, errNotAFile):
+		return nil, &ConfigError{Field: field, Reason: fmt.Sprintf("%s: %v", v, err), Err: err}
+	case err != nil:
 		return nil, &ConfigError{Field: field, Reason: fmt.Sprintf("cannot read %s", v), Err: errors.Unwrap(err)}
 	}
 	return b, nil
