@@ -16,7 +16,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"path"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -293,6 +295,67 @@ func FuzzStoreEntry(f *testing.F) {
 			t.Fatalf("restored a token without ID or auth host: %+v", got)
 		case err == nil:
 			_, _ = newEntry(got, time.Now(), time.Minute) // must not panic either
+		}
+	})
+}
+
+// FuzzLoadConfig feeds arbitrary clouds.yaml text and OS_* variables (one
+// KEY=value per line) to LoadConfig, beside a secure.yaml holding a
+// password for cloud "a". It must never panic; a failure is a
+// *ConfigError; a success is a Keystone or a Cleura login, never both; the
+// secure.yaml password is never in the error text.
+func FuzzLoadConfig(f *testing.F) {
+	const password = "fuzz-secure-pw-77"
+	for _, seed := range []struct{ clouds, env, cloud string }{
+		{"clouds:\n  a:\n    auth: {auth_url: 'https://k.test/v3', username: u, user_domain_name: D}\n", "", "a"},
+		{"clouds:\n  a:\n    auth_type: cleura\n    auth: {username: carla}\n", "", "a"},
+		{"clouds:\n  a:\n    profile: cleura\n    regions: [Sto2, {name: Kna1, values: {interface: internal}}]\n    auth: {user_id: u}\n", "", "a"},
+		{"clouds:\n  a:\n    auth_type: v3multifactor\n    auth_methods: [v3password, v3totp]\n    auth: {auth_url: 'https://k.test', user_id: u, passcode: '123456'}\n", "", "a"},
+		{"clouds:\n  a:\n    verify: false\n    api_timeout: 2.5\n    auth: {auth_url: 'https://{region_name}.k.test/v3', application_credential_id: x}\n    region_name: r1\n", "", ""},
+		{"", "OS_AUTH_URL=https://k.test/v3\nOS_USERNAME=alice\nOS_PASSWORD=pw\nOS_USER_DOMAIN_NAME=Default\nOS_PROJECT_NAME=demo", ""},
+		{"", "OS_AUTH_TYPE=v3token\nOS_TOKEN=t\nOS_AUTH_URL=http://127.0.0.1:5000", ""},
+		{"clouds: [1, 2]\n", "", ""},
+		{"clouds:\n  a: &x\n    b: *x\n", "", "a"},
+		{"{\"clouds\": {\"a\": {\"auth\": {\"auth_url\": 5}}}}", "OS_INSECURE=maybe", "a"},
+	} {
+		f.Add(seed.clouds, seed.env, seed.cloud)
+	}
+	f.Fuzz(func(t *testing.T, clouds, envText, cloud string) {
+		if strings.Contains(clouds+envText+cloud, password) {
+			t.Skip()
+		}
+		dir := t.TempDir()
+		secure := "clouds:\n  a:\n    auth:\n      password: " + password + "\n"
+		for name, text := range map[string]string{"clouds.yaml": clouds, "secure.yaml": secure} {
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		env := []string{"HOME=" + filepath.Join(dir, "home")}
+		for _, kv := range strings.Split(envText, "\n") {
+			if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "OS_") && !strings.Contains(k, "FILE") {
+				env = append(env, kv) // files only from dir
+			}
+		}
+		c, err := LoadConfig(&ConfigOptions{Cloud: cloud, Dir: dir, Env: env})
+		if err != nil {
+			var ce *ConfigError
+			if !errors.As(err, &ce) {
+				t.Fatalf("not a *ConfigError: %T %v", err, err)
+			}
+			if strings.Contains(fmt.Sprintf("%v %+v", err, err), password) {
+				t.Fatalf("the password in the error: %v", err)
+			}
+			return
+		}
+		if (c.Keystone == nil) == (c.Cleura == nil) {
+			t.Fatalf("Keystone %v, Cleura %v: want exactly one", c.Keystone != nil, c.Cleura != nil)
+		}
+		if c.AuthURL() == "" || c.Authenticator() == nil {
+			t.Fatalf("no auth URL or authenticator: %+v", c)
+		}
+		if strings.Contains(fmt.Sprintf("%v %+v %#v %s", c, c, c, c), password) {
+			t.Fatal("the password printed")
 		}
 	})
 }
