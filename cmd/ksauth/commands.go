@@ -135,8 +135,8 @@ its apiVersion (client.authentication.k8s.io/v1 or v1beta1) with status.token
 and status.expirationTimestamp, the token's expiry less the refresh window, so
 that kubectl asks again before Keystone's expiry. The token comes from the
 cache, always (--no-cache is refused: kubectl runs the plugin for every
-request). A password or passcode is asked for only when spec.interactive is true and there is
-a terminal. A missing or malformed KUBERNETES_EXEC_INFO exits 1; a rejected
+request). A password or passcode is asked for only when spec.interactive is
+true and there is a terminal. A missing or malformed KUBERNETES_EXEC_INFO exits 1; a rejected
 login exits 3 (never an empty credential).`,
 		run: (*app).cmdExecCredential,
 	}, &command{
