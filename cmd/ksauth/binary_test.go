@@ -3,10 +3,15 @@ package main
 import (
 	"bytes"
 	"errors"
+	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/ksauth/ksauth/keystonetest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -19,9 +24,7 @@ func TestBinary(t *testing.T) {
 		t.Skip("builds the binary")
 	}
 	f := newFixture(t)
-	bin := filepath.Join(t.TempDir(), "ksauth")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	require.NoError(t, err, string(out))
+	bin := buildBinary(t)
 	runBin := func(args ...string) (int, string, string) {
 		cmd := exec.Command(bin, args...)
 		cmd.Env = f.env
@@ -48,4 +51,53 @@ func TestBinary(t *testing.T) {
 	assert.Equal(t, 1, f.srv.Requests(tokenPOST), "the second process used the cache")
 	code, _, stderr = runBin("endpoint", "dns")
 	assert.Equal(t, exitNotFound, code, stderr)
+}
+
+// buildBinary builds the command into a temporary directory.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "ksauth")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	require.NoError(t, err, string(out))
+	return bin
+}
+
+// TestBinaryPasswordPromptOnATerminal: on a real pseudo-terminal (script
+// from util-linux), login asks for the missing password with the echo off
+// (the password typed is not shown) and turns the echo back on.
+func TestBinaryPasswordPromptOnATerminal(t *testing.T) {
+	script, err := exec.LookPath("script")
+	if testing.Short() || err != nil || runtime.GOOS != "linux" {
+		t.Skip("needs script(1) from util-linux")
+	}
+	f := newFixture(t)
+	bin := buildBinary(t)
+	cmd := exec.Command(script, "-qec", "'"+bin+"' login --os-cloud nopw; stty -a", "/dev/null")
+	cmd.Env = append(f.env, "PATH="+os.Getenv("PATH"), "TERM=dumb")
+	stdin, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	var seen bytes.Buffer
+	prompted := false
+	buf := make([]byte, 4096)
+	for { // everything the terminal shows, typing the password once asked
+		n, err := stdout.Read(buf)
+		seen.Write(buf[:n])
+		if !prompted && strings.Contains(seen.String(), `Password (cloud "nopw"): `) {
+			prompted = true
+			_, werr := io.WriteString(stdin, keystonetest.DemoPassword+"\n")
+			require.NoError(t, werr)
+		}
+		if err != nil {
+			break
+		}
+	}
+	require.NoError(t, cmd.Wait(), seen.String())
+	out := seen.String()
+	assert.True(t, prompted, out)
+	assert.Contains(t, out, "logged in as demo")
+	assert.NotContains(t, out, keystonetest.DemoPassword, "the password was echoed")
+	assert.Regexp(t, `(^|\s)echo(\s|;|$)`, out, "the echo is back on")
 }

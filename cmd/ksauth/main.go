@@ -434,7 +434,7 @@ var noEcho = func(in io.Reader) (restore func(), err error) {
 		return nil, errors.New("stdin is not a terminal")
 	}
 	stty := func(arg string) error {
-		cmd := exec.Command("stty", arg)
+		cmd := exec.Command(sttyPath(), arg)
 		cmd.Stdin = tty
 		return cmd.Run()
 	}
@@ -442,6 +442,16 @@ var noEcho = func(in io.Reader) (restore func(), err error) {
 		return nil, fmt.Errorf("stty -echo: %w", err)
 	}
 	return func() { _ = stty("echo") }, nil
+}
+
+// sttyPath is the system's stty, else the one on $PATH.
+func sttyPath() string {
+	for _, p := range []string{"/bin/stty", "/usr/bin/stty"} {
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+			return p
+		}
+	}
+	return "stty"
 }
 
 // passcode asks for a TOTP passcode on a terminal.
