@@ -353,13 +353,29 @@ func envMap(env []string) map[string]string {
 	return m
 }
 
-// readLine reads one line of stdin (without its line ending).
+// maxLine bounds a line read from stdin (a password, a secret, a code): a
+// stdin of /dev/zero or a stream without newlines is an error, not an
+// endless read.
+const maxLine = 64 << 10
+
+// readLine reads one line of stdin (without its line ending), at most
+// maxLine bytes.
 func (a *app) readLine(what string) (string, error) {
-	line, err := a.stdin.ReadString('\n')
-	if err != nil && !(errors.Is(err, io.EOF) && line != "") {
-		return "", &inputError{msg: "ksauth: " + what + ": nothing on stdin"}
+	var line []byte
+	for {
+		chunk, err := a.stdin.ReadSlice('\n')
+		line = append(line, chunk...)
+		if len(line) > maxLine {
+			return "", &inputError{msg: fmt.Sprintf("ksauth: %s: the first line of stdin is longer than %d KiB", what, maxLine>>10)}
+		}
+		switch {
+		case errors.Is(err, bufio.ErrBufferFull):
+			continue
+		case err != nil && !(errors.Is(err, io.EOF) && len(line) > 0):
+			return "", &inputError{msg: "ksauth: " + what + ": nothing on stdin"}
+		}
+		return strings.TrimRight(string(line), "\r\n"), nil
 	}
-	return strings.TrimRight(line, "\r\n"), nil
 }
 
 // config loads the configuration as the library does, with the password

@@ -334,7 +334,25 @@ func TestPasswordStdin(t *testing.T) {
 	assert.NotEqual(t, 0, r.code)
 	// An empty stdin is input that is not available.
 	oneLineError(t, f.run("", "token", "--os-cloud", "nopw", "--password-stdin"), exitNoInput, "--password-stdin")
+	// No line ending at the end of stdin: the line still counts.
+	f.mustRun(keystonetest.DemoPassword, "token", "--os-cloud", "nopw", "--password-stdin", "--refresh")
 }
+
+// TestStdinLineBounded: a stdin of zeros (no newline, no end) is refused
+// after maxLine bytes, not read forever.
+func TestStdinLineBounded(t *testing.T) {
+	f := newFixture(t)
+	r := f.runFrom(zeros{}, "token", "--os-cloud", "nopw", "--password-stdin")
+	oneLineError(t, r, exitNoInput, "the first line of stdin is longer than 64 KiB")
+	r = f.runFrom(zeros{}, "appcred", "create", "x", "--secret-stdin")
+	oneLineError(t, r, exitNoInput, "--secret-stdin: the first line of stdin is longer than 64 KiB")
+	assert.Zero(t, f.srv.Requests(tokenPOST))
+}
+
+// zeros is /dev/zero.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
 
 func TestWrongPasswordExit3(t *testing.T) {
 	f := newFixture(t)
