@@ -42,3 +42,17 @@ func TestPromptTwoFactorGivesUpWithTheContext(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "482139", code)
 }
+
+// TestPromptTwoFactorBounded: an input without newlines (/dev/zero) is a
+// *ValidationError after maxPromptLine bytes, not an endless read.
+func TestPromptTwoFactorBounded(t *testing.T) {
+	ask := PromptTwoFactor(io.LimitReader(zeroReader{}, 1<<30), io.Discard)
+	_, err := ask(context.Background(), TwoFactorChallenge{Login: "carla", Method: "sms"})
+	var ve *ValidationError
+	require.ErrorAs(t, err, &ve)
+	assert.Contains(t, err.Error(), "longer than 1024 bytes")
+}
+
+type zeroReader struct{}
+
+func (zeroReader) Read(p []byte) (int, error) { clear(p); return len(p), nil }

@@ -7,6 +7,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -90,6 +91,29 @@ func PromptTwoFactor(in io.Reader, out io.Writer) func(ctx context.Context, c Tw
 	}
 }
 
+// maxPromptLine bounds a line typed at a prompt: an input without newlines
+// (/dev/zero) is an error, not an endless read.
+const maxPromptLine = 1 << 10
+
+// readPromptLine reads one line of at most maxPromptLine bytes; the last
+// line may lack its newline.
+func readPromptLine(r *bufio.Reader) (string, error) {
+	var line []byte
+	for {
+		chunk, err := r.ReadSlice('\n')
+		line = append(line, chunk...)
+		switch {
+		case len(line) > maxPromptLine:
+			return "", invalid("PromptTwoFactor", "the line read is longer than %d bytes", maxPromptLine)
+		case errors.Is(err, bufio.ErrBufferFull):
+			continue
+		case errors.Is(err, io.EOF) && len(line) > 0:
+			err = nil
+		}
+		return string(line), err
+	}
+}
+
 // prompt reads lines from a terminal, one reader at a time.
 type prompt struct {
 	mu      sync.Mutex
@@ -108,10 +132,7 @@ func (p *prompt) readLine(ctx context.Context) (string, error) {
 	if line == nil {
 		line = make(chan promptLine, 1)
 		go func() {
-			s, err := p.lines.ReadString('\n')
-			if err == io.EOF && s != "" {
-				err = nil
-			}
+			s, err := readPromptLine(p.lines)
 			line <- promptLine{strings.TrimSpace(s), err}
 		}()
 	}
