@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"strings"
 )
@@ -80,21 +81,27 @@ type Config struct {
 }
 
 // Authenticator is the login the configuration describes: Keystone, or
-// Cleura for auth_type "cleura".
+// Cleura for auth_type "cleura"; nil when neither is set.
 func (c *Config) Authenticator() Authenticator {
-	if c.Cleura != nil {
+	switch {
+	case c.Cleura != nil:
 		return c.Cleura
+	case c.Keystone != nil:
+		return c.Keystone
 	}
-	return c.Keystone
+	return nil
 }
 
 // AuthURL is where the configuration logs in: Keystone's auth URL, or
-// Cleura's REST API base URL.
+// Cleura's REST API base URL; "" when neither is set.
 func (c *Config) AuthURL() string {
-	if c.Cleura != nil {
+	switch {
+	case c.Cleura != nil:
 		return cmp.Or(c.Cleura.BaseURL, CleuraURL)
+	case c.Keystone != nil:
+		return c.Keystone.AuthURL
 	}
-	return c.Keystone.AuthURL
+	return ""
 }
 
 // configView is what fmt, slog and encoding/json show of a Config: the
@@ -116,10 +123,15 @@ func (c Config) MarshalJSON() ([]byte, error) { return json.Marshal(configView(c
 // through the same TLS settings.
 func (c *Config) NewSession(opts *SessionOptions) *Session {
 	s := NewSession(c.Authenticator(), opts)
-	if c.Cleura != nil {
-		s.base = c.Cleura.HTTPClient.Transport
-	} else {
-		s.base = c.Keystone.HTTPClient.Transport
+	var client *http.Client
+	switch {
+	case c.Cleura != nil:
+		client = c.Cleura.HTTPClient
+	case c.Keystone != nil:
+		client = c.Keystone.HTTPClient
+	}
+	if client != nil {
+		s.base = client.Transport
 	}
 	return s
 }

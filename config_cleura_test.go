@@ -86,3 +86,16 @@ func TestConfigCleuraBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestConfigZeroValue: a Config with neither login (a zero value, or one a
+// program emptied) has no authenticator and no auth URL, and its session
+// fails with an error instead of panicking.
+func TestConfigZeroValue(t *testing.T) {
+	var c Config
+	assert.Nil(t, c.Authenticator())
+	assert.Equal(t, "", c.AuthURL())
+	_, err := c.NewSession(nil).Token(context.Background())
+	require.Error(t, err)
+	k := Config{Keystone: &Keystone{AuthURL: "https://k.test/v3"}} // no HTTPClient
+	assert.NotNil(t, k.NewSession(nil))
+}
