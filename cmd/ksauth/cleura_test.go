@@ -107,6 +107,8 @@ func TestCleuraLoginSMS(t *testing.T) {
 
 	inspect := f.mustRun(keystonetest.CleuraPassword+"\n", "token", "inspect", "--online", "--password-stdin")
 	assert.Contains(t, inspect.stdout, "online:     valid")
+	assert.Contains(t, inspect.stdout, "user:       carla\nscope:      Cleura's REST API\n")
+	assert.Contains(t, inspect.stdout, "methods:    password sms\n")
 	assert.NotContains(t, inspect.stdout, tok)
 
 	f.mustRun(keystonetest.CleuraPassword+"\n", "token", "revoke", "--password-stdin")

@@ -174,8 +174,13 @@ func (a *app) cmdTokenInspect(_ []string) error {
 		return a.printJSON(j)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "user:       %s (%s) in domain %s (%s)\n", j.User.Name, j.User.ID, j.User.Domain.Name, j.User.Domain.ID)
+	if cfg.Cleura != nil {
+		fmt.Fprintf(&b, "user:       %s\nscope:      Cleura's REST API\n", j.User.Name)
+	} else {
+		fmt.Fprintf(&b, "user:       %s (%s) in domain %s (%s)\n", j.User.Name, j.User.ID, j.User.Domain.Name, j.User.Domain.ID)
+	}
 	switch {
+	case cfg.Cleura != nil:
 	case j.Project != nil:
 		fmt.Fprintf(&b, "project:    %s (%s) in domain %s (%s)\n", j.Project.Name, j.Project.ID, j.Project.Domain.Name, j.Project.Domain.ID)
 	case j.Domain != nil:
