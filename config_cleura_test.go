@@ -77,12 +77,7 @@ func TestConfigCleuraBadInput(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := loadIn(t, nil, ConfigOptions{}, tc.env...)
-			assert.Nil(t, c)
-			var ce *ConfigError
-			require.ErrorAs(t, err, &ce)
-			assert.Contains(t, err.Error(), tc.want)
-			assert.NotContains(t, fmt.Sprintf("%v %+v", err, err), "secret-pw")
+			wantConfigError(t, nil, ConfigOptions{}, tc.want, tc.env...)
 		})
 	}
 }

@@ -301,14 +301,21 @@ func TestConfigBadInput(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := loadIn(t, tc.files, tc.opts, tc.env...)
-			assert.Nil(t, c)
-			var ce *ConfigError
-			require.ErrorAs(t, err, &ce)
-			assert.Contains(t, err.Error(), tc.want)
-			assert.NotContains(t, fmt.Sprintf("%v %+v", err, err), "secret-pw")
+			wantConfigError(t, tc.files, tc.opts, tc.want, tc.env...)
 		})
 	}
+}
+
+// wantConfigError loads the configuration and checks that it fails with a
+// *ConfigError whose text has want and not the tests' password.
+func wantConfigError(t *testing.T, files map[string]string, opts ConfigOptions, want string, env ...string) {
+	t.Helper()
+	c, err := loadIn(t, files, opts, env...)
+	assert.Nil(t, c)
+	var ce *ConfigError
+	require.ErrorAs(t, err, &ce)
+	assert.Contains(t, err.Error(), want)
+	assert.NotContains(t, fmt.Sprintf("%v %+v", err, err), "secret-pw")
 }
 
 // TestConfigPrivateCA: a session from a configuration with cacert reaches a
