@@ -191,16 +191,12 @@ func (a *app) cmdAppCredShow(args []string) error {
 	if a.g.output == "json" {
 		return a.printJSON(j)
 	}
-	roles := make([]string, len(j.Roles))
-	for i, r := range j.Roles {
-		roles[i] = r.Name
-	}
 	exp := "never"
 	if j.ExpiresAt != nil {
 		exp = *j.ExpiresAt
 	}
 	_, err = fmt.Fprintf(a.stdout, "id:           %s\nname:         %s\ndescription:  %s\nproject_id:   %s\nexpires_at:   %s\nroles:        %s\nunrestricted: %t\n",
-		j.ID, j.Name, j.Description, j.ProjectID, exp, strings.Join(roles, " "), j.Unrestricted)
+		j.ID, j.Name, j.Description, j.ProjectID, exp, roleNames(j.Roles), j.Unrestricted)
 	return err
 }
 

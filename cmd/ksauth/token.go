@@ -116,6 +116,15 @@ func (a *app) freshToken(s *ksauth.Session, minValid time.Duration, refresh bool
 	return tok, nil
 }
 
+// roleNames is the roles' names, separated by spaces.
+func roleNames(roles []ksauth.Role) string {
+	names := make([]string, len(roles))
+	for i, r := range roles {
+		names[i] = r.Name
+	}
+	return strings.Join(names, " ")
+}
+
 func lasts(tok *ksauth.Token, d time.Duration) bool {
 	return tok.ExpiresAt.IsZero() || tok.ExpiresAt.Sub(time.Now()) >= d
 }
@@ -190,11 +199,7 @@ func (a *app) cmdTokenInspect(_ []string) error {
 	default:
 		fmt.Fprintf(&b, "scope:      unscoped\n")
 	}
-	roles := make([]string, len(j.Roles))
-	for i, r := range j.Roles {
-		roles[i] = r.Name
-	}
-	fmt.Fprintf(&b, "roles:      %s\n", strings.Join(roles, " "))
+	fmt.Fprintf(&b, "roles:      %s\n", roleNames(j.Roles))
 	fmt.Fprintf(&b, "methods:    %s\n", strings.Join(j.Methods, " "))
 	fmt.Fprintf(&b, "audit_ids:  %s\n", strings.Join(j.AuditIDs, " "))
 	fmt.Fprintf(&b, "issued_at:  %s\n", j.IssuedAt)
