@@ -374,6 +374,7 @@ func (e *MFARequiredError) failed(err error) *MFARequiredError {
 	return &c
 }
 
+// Error lists the method sets that would complete the login.
 func (e *MFARequiredError) Error() string {
 	sets := make([]string, len(e.RequiredMethods))
 	for i, s := range e.RequiredMethods {

@@ -50,6 +50,7 @@ type TwoFactorRequiredError struct {
 	Options []string // the factors the account offers, when Cleura listed them
 }
 
+// Error names the login and the factor it needs, and how to supply it.
 func (e *TwoFactorRequiredError) Error() string {
 	return fmt.Sprintf("ksauth: Cleura login %q needs a second factor (%s): set Cleura.TwoFactor to supply the code "+
 		"(PromptTwoFactor asks on a terminal)", e.Login, e.Method)
@@ -63,6 +64,7 @@ type UnsupportedTwoFactorError struct {
 	Offered []string // e.g. ["webauthn"]
 }
 
+// Error names the factors Cleura offered that ksauth cannot use.
 func (e *UnsupportedTwoFactorError) Error() string {
 	return fmt.Sprintf("ksauth: Cleura login %q offers only %s as a second factor, which Cleura's REST API cannot complete: "+
 		"log in as an API user without a second factor, or with SMS", e.Login, strings.Join(e.Offered, ", "))

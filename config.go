@@ -147,6 +147,7 @@ type ConfigError struct {
 	Err    error // the underlying error, if any
 }
 
+// Error names where the setting came from, the setting and what is wrong.
 func (e *ConfigError) Error() string {
 	var b strings.Builder
 	b.WriteString("ksauth: configuration")

@@ -323,6 +323,8 @@ type DiscoveryError struct {
 	Err       error // why the request to the fallback failed, if it was tried
 }
 
+// Error names the auth URL and why discovery failed there (and the
+// request to the fallback, when it was tried).
 func (e *DiscoveryError) Error() string {
 	if e.Err == nil {
 		return fmt.Sprintf("ksauth: version discovery at %s failed: %v", e.AuthURL, e.Discovery)

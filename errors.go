@@ -145,6 +145,7 @@ type ValidationError struct {
 	Reason string
 }
 
+// Error names the field and what is wrong with it.
 func (e *ValidationError) Error() string {
 	return "ksauth: invalid " + e.Field + ": " + e.Reason
 }
@@ -164,6 +165,7 @@ type MalformedResponseError struct {
 	Err         error  // underlying decoding error, if any (its text redacted)
 }
 
+// Error names the request and what the response got wrong.
 func (e *MalformedResponseError) Error() string {
 	s := fmt.Sprintf("ksauth: %s %s: unusable %d response: %s", e.Method, e.URL, e.StatusCode, e.Reason)
 	if e.Err != nil {
@@ -172,6 +174,7 @@ func (e *MalformedResponseError) Error() string {
 	return s
 }
 
+// Unwrap returns the decoding error, if any.
 func (e *MalformedResponseError) Unwrap() error { return e.Err }
 
 // RequestSendError is a failure to get any response: DNS, connect, TLS, a
@@ -185,6 +188,7 @@ type RequestSendError struct {
 	Err      error
 }
 
+// Error names the request, the attempts made and the last failure.
 func (e *RequestSendError) Error() string {
 	s := fmt.Sprintf("ksauth: %s %s: %s", e.Method, e.URL, redact(e.Err.Error()))
 	if e.Attempts > 1 {
@@ -193,6 +197,7 @@ func (e *RequestSendError) Error() string {
 	return s
 }
 
+// Unwrap returns the last attempt's failure.
 func (e *RequestSendError) Unwrap() error { return e.Err }
 
 // Temporary reports whether sending the request again may succeed, as
@@ -210,6 +215,7 @@ type ReauthError struct {
 	Err         error  // why re-authentication failed
 }
 
+// Error names the rejected request and why re-authentication failed.
 func (e *ReauthError) Error() string {
 	return fmt.Sprintf("ksauth: %s %s: %d %s: the token was rejected and getting a new one failed: %v",
 		e.Method, e.URL, e.StatusCode, http.StatusText(e.StatusCode), e.Err)

@@ -30,6 +30,7 @@ type ExpiredTokenError struct {
 	Reason    string
 }
 
+// Error says when the token expired and why it cannot be used.
 func (e *ExpiredTokenError) Error() string {
 	return fmt.Sprintf("ksauth: token expired at %s: %s", e.ExpiresAt.Format(time.RFC3339), e.Reason)
 }
