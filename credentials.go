@@ -31,8 +31,8 @@ func methodsOf(c Credential) []string {
 
 // Domain names a Keystone domain by ID or by Name; ID wins when both are set.
 type Domain struct {
-	ID   string
-	Name string
+	ID   string // "": the domain is Name
+	Name string // used only when ID is ""
 }
 
 func (d Domain) isZero() bool { return d.ID == "" && d.Name == "" }
@@ -61,10 +61,10 @@ func userRef(prefix, id, name string, domain Domain) (*wireUser, error) {
 // Password is the "password" method: a user by UserID, or by Username and
 // UserDomain, and the password.
 type Password struct {
-	UserID     string
-	Username   string
-	UserDomain Domain
-	Password   string // secret
+	UserID     string // the user's ID; "": the user is Username in UserDomain
+	Username   string // used only when UserID is ""
+	UserDomain Domain // Username's domain; required with Username
+	Password   string // secret; required
 }
 
 func (p Password) validate(prefix string) error {
@@ -109,12 +109,12 @@ func (p Password) MarshalJSON() ([]byte, error) { return json.Marshal(p.masked()
 // UserDomain). An application credential carries its own project: Keystone
 // refuses a scope sent with it, and so does ksauth, before sending.
 type ApplicationCredential struct {
-	ID         string
-	Name       string
-	Secret     string // secret
-	UserID     string
-	Username   string
-	UserDomain Domain
+	ID         string // "": the credential is Name, of the owner below
+	Name       string // used only when ID is ""
+	Secret     string // secret; required
+	UserID     string // the owner, used only with Name; "": Username in UserDomain
+	Username   string // used only with Name when UserID is ""
+	UserDomain Domain // Username's domain; required with Username
 }
 
 func (a ApplicationCredential) validate(prefix string) error {
@@ -205,10 +205,10 @@ func (t TokenExchange) MarshalJSON() ([]byte, error) { return json.Marshal(t.mas
 // TOTP is the "totp" method: a user (UserID, or Username and UserDomain) and
 // a time-based one-time passcode.
 type TOTP struct {
-	UserID     string
-	Username   string
-	UserDomain Domain
-	Passcode   string // secret
+	UserID     string // the user's ID; "": the user is Username in UserDomain
+	Username   string // used only when UserID is ""
+	UserDomain Domain // Username's domain; required with Username
+	Passcode   string // secret; required: the current code (see TOTPPasscode)
 }
 
 func (t TOTP) validate(prefix string) error {

@@ -14,9 +14,9 @@ type Scope interface {
 // ProjectScope asks for a project token: by ID, or by Name with the
 // project's Domain (ID or Name).
 type ProjectScope struct {
-	ID     string
-	Name   string
-	Domain Domain
+	ID     string // "": the project is Name in Domain
+	Name   string // used only when ID is ""
+	Domain Domain // Name's domain; required with Name
 }
 
 func (s ProjectScope) validate() error {
@@ -40,8 +40,8 @@ func (s ProjectScope) wire() any {
 
 // DomainScope asks for a domain token, by ID or Name.
 type DomainScope struct {
-	ID   string
-	Name string
+	ID   string // "": the domain is Name
+	Name string // used only when ID is ""
 }
 
 func (s DomainScope) validate() error {
@@ -67,7 +67,7 @@ func (SystemScope) wire() any {
 // TrustScope asks for a token that acts on a trust (OS-TRUST) given to the
 // authenticating user.
 type TrustScope struct {
-	ID string
+	ID string // the trust's ID; required
 }
 
 func (s TrustScope) validate() error {
