@@ -113,36 +113,48 @@ func nullableString(s string) any {
 
 // appCredCreate is the body of POST …/application_credentials.
 type appCredCreate struct {
-	ApplicationCredential *struct {
-		Name         *string `json:"name"`
-		Description  *string `json:"description"`
-		Secret       *string `json:"secret"`
-		ExpiresAt    *string `json:"expires_at"`
-		Unrestricted *bool   `json:"unrestricted"`
-		Roles        []struct {
-			ID   string `json:"id"`
-			Name string `json:"name"`
-		} `json:"roles"`
-		AccessRules []struct {
-			ID      string  `json:"id"`
-			Service string  `json:"service"`
-			Method  string  `json:"method"`
-			Path    *string `json:"path"`
-		} `json:"access_rules"`
-	} `json:"application_credential"`
+	ApplicationCredential *appCredFields `json:"application_credential"`
+}
+
+// appCredFields are the fields a new application credential may be given.
+type appCredFields struct {
+	Name         *string `json:"name"`
+	Description  *string `json:"description"`
+	Secret       *string `json:"secret"`
+	ExpiresAt    *string `json:"expires_at"`
+	Unrestricted *bool   `json:"unrestricted"`
+	Roles        []struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	} `json:"roles"`
+	AccessRules []struct {
+		ID      string  `json:"id"`
+		Service string  `json:"service"`
+		Method  string  `json:"method"`
+		Path    *string `json:"path"`
+	} `json:"access_rules"`
+}
+
+// apiError is an error answer: decided under the lock, written after it.
+type apiError struct {
+	status  int
+	message string
 }
 
 var accessRuleMethod = regexp.MustCompile(`^(POST|GET|HEAD|PATCH|PUT|DELETE)$`)
 
+// msgMalformed ends Keystone's 400 answers to a malformed value.
+const msgMalformed = "The server could not comply with the request since it is either malformed or otherwise incorrect. " +
+	"The client is assumed to be in error."
+
 // handleCreateAppCred is POST /v3/users/{user_id}/application_credentials:
 // 201 with the secret (the only answer that shows it), 409 for a name the
-// user already has.
+// user already has. The checks come in the order Keystone makes them.
 func (s *Server) handleCreateAppCred(w http.ResponseWriter, r *http.Request) {
 	caller, ok := s.authorized(w, r, "identity:create_application_credential", isOwner)
 	if !ok {
 		return
 	}
-	userID := r.PathValue("user_id")
 	raw, _ := io.ReadAll(r.Body)
 	var req appCredCreate
 	if err := json.Unmarshal(raw, &req); err != nil {
@@ -150,16 +162,30 @@ func (s *Server) handleCreateAppCred(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in := req.ApplicationCredential
-	if in == nil || in.Name == nil || *in.Name == "" {
-		s.keystoneError(w, http.StatusBadRequest, "'name' is a required property", nil)
+	e := s.checkAppCredCreate(in, caller)
+	var body map[string]any
+	if e == nil {
+		body, e = s.createAppCred(in, caller, r.PathValue("user_id"))
+	}
+	if e != nil {
+		s.keystoneError(w, e.status, e.message, nil)
 		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"application_credential": body})
+}
+
+// checkAppCredCreate refuses what Keystone refuses before looking anything
+// up: no name, a malformed access rule, and a caller that may not create
+// credentials (a restricted application credential's token, a trust's).
+func (s *Server) checkAppCredCreate(in *appCredFields, caller *token) *apiError {
+	if in == nil || in.Name == nil || *in.Name == "" {
+		return &apiError{http.StatusBadRequest, "'name' is a required property"}
 	}
 	for i, rule := range in.AccessRules {
 		if rule.ID == "" && (!accessRuleMethod.MatchString(rule.Method) || rule.Path == nil || len(*rule.Path) > 225 ||
 			len(*rule.Path) > 0 && (*rule.Path)[0] != '/' || *rule.Path == "" || rule.Service == "") {
-			s.keystoneError(w, http.StatusBadRequest, "Invalid input for field 'access_rules/"+itoa(i)+
-				"': the rule needs a service, a method (POST, GET, HEAD, PATCH, PUT or DELETE) and a path starting with /", nil)
-			return
+			return &apiError{http.StatusBadRequest, "Invalid input for field 'access_rules/" + itoa(i) +
+				"': the rule needs a service, a method (POST, GET, HEAD, PATCH, PUT or DELETE) and a path starting with /"}
 		}
 	}
 	if slices.Contains(caller.methods, "application_credential") {
@@ -168,14 +194,47 @@ func (s *Server) handleCreateAppCred(w http.ResponseWriter, r *http.Request) {
 		unrestricted := ac != nil && ac.Unrestricted
 		s.mu.Unlock()
 		if !unrestricted {
-			s.forbiddenAction(w, "Using method 'application_credential' is not allowed for managing additional application credentials.")
-			return
+			return &apiError{http.StatusForbidden, forbiddenActionMessage(
+				"Using method 'application_credential' is not allowed for managing additional application credentials.")}
 		}
 	}
 	if caller.trustID != "" {
-		s.keystoneError(w, http.StatusForbidden, msgForbidden, nil)
-		return
+		return &apiError{http.StatusForbidden, msgForbidden}
 	}
+	return nil
+}
+
+// createAppCred makes the credential: it checks the expiry, the roles
+// (each one the caller's token carries; none asked: all of them), the
+// access rules given by ID and the name, then stores it. The answer shows
+// the secret.
+func (s *Server) createAppCred(in *appCredFields, caller *token, userID string) (map[string]any, *apiError) {
+	ac, e := s.appCredFrom(in, caller, userID)
+	if e != nil {
+		return nil, e
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ac.Roles, e = s.grantedRoles(in, caller); e != nil {
+		return nil, e
+	}
+	for _, rule := range ac.AccessRules {
+		if rule.ID != "" && !slices.ContainsFunc(s.dir.accessRules[userID], func(r AccessRule) bool { return r.ID == rule.ID }) {
+			return nil, &apiError{http.StatusNotFound, "Could not find Access Rule: " + rule.ID + "."}
+		}
+	}
+	if s.dir.appCredByName(ac.Name, userID) != nil {
+		return nil, &apiError{http.StatusConflict, "Conflict occurred attempting to store application_credential - " +
+			"Duplicate entry found with name " + ac.Name + "."}
+	}
+	created, _ := s.dir.addAppCred(ac)
+	body := s.appCredJSON(&created)
+	body["secret"] = created.Secret
+	return body, nil
+}
+
+// appCredFrom is the credential in's fields describe, without its roles.
+func (s *Server) appCredFrom(in *appCredFields, caller *token, userID string) (ApplicationCredential, *apiError) {
 	ac := ApplicationCredential{Name: *in.Name, UserID: userID, ProjectID: caller.projectID}
 	if in.Description != nil {
 		ac.Description = *in.Description
@@ -188,15 +247,11 @@ func (s *Server) handleCreateAppCred(w http.ResponseWriter, r *http.Request) {
 	}
 	if in.ExpiresAt != nil && *in.ExpiresAt != "" {
 		t, ok := parseExpiry(*in.ExpiresAt)
-		if !ok {
-			s.keystoneError(w, http.StatusBadRequest, "Timestamp not in expected format. The server could not comply with "+
-				"the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.", nil)
-			return
-		}
-		if !t.After(s.Now()) {
-			s.keystoneError(w, http.StatusBadRequest, "The 'expires_at' must not be before now. The server could not comply with "+
-				"the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.", nil)
-			return
+		switch {
+		case !ok:
+			return ac, &apiError{http.StatusBadRequest, "Timestamp not in expected format. " + msgMalformed}
+		case !t.After(s.Now()):
+			return ac, &apiError{http.StatusBadRequest, "The 'expires_at' must not be before now. " + msgMalformed}
 		}
 		ac.ExpiresAt = t
 	}
@@ -207,13 +262,18 @@ func (s *Server) handleCreateAppCred(w http.ResponseWriter, r *http.Request) {
 		}
 		ac.AccessRules = append(ac.AccessRules, AccessRule{ID: rule.ID, Service: rule.Service, Method: rule.Method, Path: path})
 	}
+	return ac, nil
+}
 
-	s.mu.Lock()
+// grantedRoles are the names of the roles in asks for, each of which the
+// caller's token must carry; all the token's roles when in asks for none.
+// The caller holds s.mu.
+func (s *Server) grantedRoles(in *appCredFields, caller *token) ([]string, *apiError) {
 	tokenRoles := s.dir.roleNames(s.dir.rolesByID(caller.roleIDs))
 	if len(in.Roles) == 0 {
-		ac.Roles = tokenRoles
+		return tokenRoles, nil
 	}
-	var fail func()
+	var names []string
 	for _, want := range in.Roles {
 		role := s.dir.roleByName(want.Name)
 		if want.ID != "" {
@@ -221,47 +281,14 @@ func (s *Server) handleCreateAppCred(w http.ResponseWriter, r *http.Request) {
 		}
 		switch {
 		case role == nil:
-			name := want.Name + want.ID
-			fail = func() { s.keystoneError(w, http.StatusNotFound, "Could not find role: "+name+".", nil) }
+			return nil, &apiError{http.StatusNotFound, "Could not find role: " + want.Name + want.ID + "."}
 		case !slices.Contains(tokenRoles, role.Name):
-			fail = func() {
-				s.keystoneError(w, http.StatusBadRequest,
-					"Invalid application credential: Cannot create an application credential with unassigned role", nil)
-			}
-		default:
-			ac.Roles = append(ac.Roles, role.Name)
+			return nil, &apiError{http.StatusBadRequest,
+				"Invalid application credential: Cannot create an application credential with unassigned role"}
 		}
-		if fail != nil {
-			break
-		}
+		names = append(names, role.Name)
 	}
-	for _, rule := range ac.AccessRules {
-		if fail == nil && rule.ID != "" && !slices.ContainsFunc(s.dir.accessRules[userID], func(r AccessRule) bool { return r.ID == rule.ID }) {
-			id := rule.ID
-			fail = func() { s.keystoneError(w, http.StatusNotFound, "Could not find Access Rule: "+id+".", nil) }
-		}
-	}
-	var created ApplicationCredential
-	var body map[string]any
-	if fail == nil {
-		if s.dir.appCredByName(ac.Name, userID) != nil {
-			name := ac.Name
-			fail = func() {
-				s.keystoneError(w, http.StatusConflict, "Conflict occurred attempting to store application_credential - "+
-					"Duplicate entry found with name "+name+".", nil)
-			}
-		} else {
-			created, _ = s.dir.addAppCred(ac)
-			body = s.appCredJSON(&created)
-			body["secret"] = created.Secret
-		}
-	}
-	s.mu.Unlock()
-	if fail != nil {
-		fail()
-		return
-	}
-	writeJSON(w, http.StatusCreated, map[string]any{"application_credential": body})
+	return names, nil
 }
 
 // parseExpiry reads an expires_at as Keystone accepts it: ISO 8601, with

@@ -413,7 +413,13 @@ func (s *Server) unauthorized(w http.ResponseWriter) {
 
 // forbiddenAction is Keystone's ForbiddenAction: msgForbidden naming the action.
 func (s *Server) forbiddenAction(w http.ResponseWriter, action string) {
-	s.keystoneError(w, http.StatusForbidden, "You are not authorized to perform the requested action: "+action+".", nil)
+	s.keystoneError(w, http.StatusForbidden, forbiddenActionMessage(action), nil)
+}
+
+// forbiddenActionMessage is Keystone's 403 message for action. Keystone
+// adds its full stop even when action ends with one.
+func forbiddenActionMessage(action string) string {
+	return "You are not authorized to perform the requested action: " + action + "."
 }
 
 // expecting is Keystone's ValidationError: "Expecting to find X in Y. ..."
