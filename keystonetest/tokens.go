@@ -313,20 +313,10 @@ func (s *Server) issue(req *authRequest, receiptID string) (*token, *receipt, er
 // methods: an application credential's project, or the scope sent.
 func (s *Server) scope(raw json.RawMessage, methods []string, id *identityRequest, l *login) (scopeRequest, error) {
 	given := len(raw) > 0 && string(raw) != "null"
-	if slices.Contains(methods, "application_credential") {
-		if given {
-			return scopeRequest{}, &authError{status: http.StatusUnauthorized,
-				message: "Error authenticating with application credential: Application credentials cannot request a scope.",
-				extra:   map[string]any{"identity": map[string]any{}}}
-		}
-		ac, err := s.lookupAppCred(id.ApplicationCredential)
-		if err != nil {
-			return scopeRequest{}, err
-		}
-		l.appCred = ac
-		return scopeRequest{projectID: ac.ProjectID}, nil
-	}
-	if !given {
+	switch {
+	case slices.Contains(methods, "application_credential"):
+		return s.appCredScope(given, id, l)
+	case !given:
 		return scopeRequest{}, nil
 	}
 	var str string
@@ -340,53 +330,73 @@ func (s *Server) scope(raw json.RawMessage, methods []string, id *identityReques
 	if err := json.Unmarshal(raw, &sc); err != nil || len(sc) != 1 {
 		return scopeRequest{}, badRequest("system, project, domain, OS-TRUST:trust or unscoped", "scope")
 	}
+	var key string
+	for key = range sc { // its only key
+	}
+	return s.scopeOf(key, sc[key])
+}
+
+// appCredScope is an application credential's scope: its own project.
+// Keystone refuses a scope sent with one.
+func (s *Server) appCredScope(given bool, id *identityRequest, l *login) (scopeRequest, error) {
+	if given {
+		return scopeRequest{}, &authError{status: http.StatusUnauthorized,
+			message: "Error authenticating with application credential: Application credentials cannot request a scope.",
+			extra:   map[string]any{"identity": map[string]any{}}}
+	}
+	ac, err := s.lookupAppCred(id.ApplicationCredential)
+	if err != nil {
+		return scopeRequest{}, err
+	}
+	l.appCred = ac
+	return scopeRequest{projectID: ac.ProjectID}, nil
+}
+
+// scopeOf resolves the scope object {key: v}.
+func (s *Server) scopeOf(key string, v json.RawMessage) (scopeRequest, error) {
 	out := scopeRequest{given: true}
-	for key, v := range sc {
-		switch key {
-		case "system":
-			var sys struct {
-				All bool `json:"all"`
-			}
-			if json.Unmarshal(v, &sys) != nil || !sys.All {
-				return out, badRequest("all", "system")
-			}
-			out.system = true
-		case "unscoped":
-			out.unscoped = true
-		case "project":
-			var ref refRequest
-			if json.Unmarshal(v, &ref) != nil {
-				return out, badRequest("project", "scope")
-			}
-			p, err := s.lookupProject(&ref)
-			if err != nil {
-				return out, err
-			}
-			out.projectID = p.ID
-		case "domain":
-			var ref refRequest
-			if json.Unmarshal(v, &ref) != nil {
-				return out, badRequest("domain", "scope")
-			}
-			d, err := s.lookupDomain(&ref)
-			if err != nil {
-				return out, err
-			}
-			out.domainID = d.ID
-		case "OS-TRUST:trust":
-			var ref refRequest
-			if json.Unmarshal(v, &ref) != nil || ref.ID == "" {
-				return out, badRequest("trust_id", "trust")
-			}
-			tr := s.dir.trust(ref.ID)
-			if tr == nil || !tr.ExpiresAt.IsZero() && !s.clock().Before(tr.ExpiresAt) {
-				return out, errUnauthorized // TrustNotFound, turned into a 401
-			}
-			out.trust = tr
-			out.projectID = tr.ProjectID
-		default:
-			return out, badRequest("system, project, domain, OS-TRUST:trust or unscoped", "scope")
+	var ref refRequest
+	switch key {
+	case "system":
+		var sys struct {
+			All bool `json:"all"`
 		}
+		if json.Unmarshal(v, &sys) != nil || !sys.All {
+			return out, badRequest("all", "system")
+		}
+		out.system = true
+	case "unscoped":
+		out.unscoped = true
+	case "project":
+		if json.Unmarshal(v, &ref) != nil {
+			return out, badRequest("project", "scope")
+		}
+		p, err := s.lookupProject(&ref)
+		if err != nil {
+			return out, err
+		}
+		out.projectID = p.ID
+	case "domain":
+		if json.Unmarshal(v, &ref) != nil {
+			return out, badRequest("domain", "scope")
+		}
+		d, err := s.lookupDomain(&ref)
+		if err != nil {
+			return out, err
+		}
+		out.domainID = d.ID
+	case "OS-TRUST:trust":
+		if json.Unmarshal(v, &ref) != nil || ref.ID == "" {
+			return out, badRequest("trust_id", "trust")
+		}
+		tr := s.dir.trust(ref.ID)
+		if tr == nil || !tr.ExpiresAt.IsZero() && !s.clock().Before(tr.ExpiresAt) {
+			return out, errUnauthorized // TrustNotFound, turned into a 401
+		}
+		out.trust = tr
+		out.projectID = tr.ProjectID
+	default:
+		return out, badRequest("system, project, domain, OS-TRUST:trust or unscoped", "scope")
 	}
 	return out, nil
 }
