@@ -102,8 +102,19 @@ func orDefault(v, def string) string {
 	return v
 }
 
+// tour is what every section of the walkthrough shares.
+type tour struct {
+	out          io.Writer
+	vars         map[string]string
+	srv          *keystonetest.Server // nil on a real cloud
+	base         ksauth.Keystone      // the password login, without a scope
+	projectScope ksauth.ProjectScope
+}
+
+// walkthrough logs in every way Xloud's guide shows, in its order.
 func walkthrough(ctx context.Context, out io.Writer, vars map[string]string, srv *keystonetest.Server) error {
-	base := ksauth.Keystone{
+	t := &tour{out: out, vars: vars, srv: srv}
+	t.base = ksauth.Keystone{
 		AuthURL: vars["OS_AUTH_URL"],
 		Credentials: ksauth.Password{
 			Username:   vars["OS_USERNAME"],
@@ -112,16 +123,16 @@ func walkthrough(ctx context.Context, out io.Writer, vars map[string]string, srv
 		},
 	}
 	if srv != nil {
-		base.HTTPClient = srv.Client()
+		t.base.HTTPClient = srv.Client()
 	}
-	projectScope := ksauth.ProjectScope{
+	t.projectScope = ksauth.ProjectScope{
 		Name:   vars["OS_PROJECT_NAME"],
 		Domain: ksauth.Domain{Name: orDefault(vars["OS_PROJECT_DOMAIN_NAME"], "Default")},
 	}
 
 	section(out, "password login, scoped to a project")
-	scoped := base // a Keystone is a plain value: copy it to change the scope
-	scoped.Scope = projectScope
+	scoped := t.base // a Keystone is a plain value: copy it to change the scope
+	scoped.Scope = t.projectScope
 	tok, err := scoped.Authenticate(ctx)
 	if err != nil {
 		return err
@@ -129,101 +140,126 @@ func walkthrough(ctx context.Context, out io.Writer, vars map[string]string, srv
 	printToken(out, tok)
 
 	section(out, "unscoped login, projects, rescope")
-	unscopedK := base
+	rescoped, err := t.rescope(ctx)
+	if err != nil {
+		return err
+	}
+	section(out, "validate and revoke the rescoped token")
+	if err := t.validateAndRevoke(ctx, tok, rescoped); err != nil {
+		return err
+	}
+	section(out, "OpenRC: the same settings from OS_* variables")
+	if err := t.fromOpenRC(ctx, tok); err != nil {
+		return err
+	}
+	if srv != nil {
+		section(out, "summary")
+		row(out, "logins", "%d (POST /v3/auth/tokens)", srv.Requests("POST /v3/auth/tokens"))
+		row(out, "validations", "%d GET, %d HEAD, %d DELETE", srv.Requests("GET /v3/auth/tokens"), srv.Requests("HEAD /v3/auth/tokens"), srv.Requests("DELETE /v3/auth/tokens"))
+	}
+	return nil
+}
+
+// rescope logs in unscoped, lists the user's projects and exchanges the
+// unscoped token for one scoped to the configured project.
+func (t *tour) rescope(ctx context.Context) (*ksauth.Token, error) {
+	unscopedK := t.base
 	unscopedK.Scope = ksauth.Unscoped{}
 	unscoped, err := unscopedK.Authenticate(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	printToken(out, unscoped)
-	projects, err := base.Projects(ctx, unscoped)
+	printToken(t.out, unscoped)
+	projects, err := t.base.Projects(ctx, unscoped)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	fmt.Fprintln(out, "  projects:")
-	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(t.out, "  projects:")
+	tw := tabwriter.NewWriter(t.out, 0, 0, 2, ' ', 0)
 	for _, p := range projects {
 		fmt.Fprintf(tw, "    %s\t%s\tdomain %s\n", p.Name, p.ID, p.Domain.ID)
 	}
 	tw.Flush()
-	i := slices.IndexFunc(projects, func(p ksauth.Project) bool { return p.Name == projectScope.Name })
+	i := slices.IndexFunc(projects, func(p ksauth.Project) bool { return p.Name == t.projectScope.Name })
 	if i < 0 {
-		return fmt.Errorf("project %q is not among the user's projects", projectScope.Name)
+		return nil, fmt.Errorf("project %q is not among the user's projects", t.projectScope.Name)
 	}
-	rescope := base
+	rescope := t.base
 	rescope.Credentials = ksauth.TokenExchange{Token: unscoped.ID}
 	rescope.Scope = ksauth.ProjectScope{ID: projects[i].ID}
 	rescoped, err := rescope.Authenticate(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	fmt.Fprintln(out, "  rescoped:")
-	printToken(out, rescoped)
+	fmt.Fprintln(t.out, "  rescoped:")
+	printToken(t.out, rescoped)
 	// ExpiresAt is on the local clock (see ksauth.Token): equal to the
 	// second, not to the nanosecond.
 	d := rescoped.ExpiresAt.Sub(unscoped.ExpiresAt).Abs()
-	row(out, "same expiry", "%t (rescoping never extends a token)", d < time.Second)
+	row(t.out, "same expiry", "%t (rescoping never extends a token)", d < time.Second)
+	return rescoped, nil
+}
 
-	section(out, "validate and revoke the rescoped token")
-	details, err := base.ValidateToken(ctx, tok, rescoped.ID, &ksauth.ValidateOptions{NoCatalog: true})
+// validateAndRevoke validates and checks rescoped with tok, revokes it and
+// shows that it is gone.
+func (t *tour) validateAndRevoke(ctx context.Context, tok, rescoped *ksauth.Token) error {
+	details, err := t.base.ValidateToken(ctx, tok, rescoped.ID, &ksauth.ValidateOptions{NoCatalog: true})
 	if err != nil {
 		return err
 	}
-	row(out, "validate", "user %s, project %s, methods %s", details.User.Name, details.Project.Name, strings.Join(details.Methods, ","))
-	valid, err := base.CheckToken(ctx, tok, rescoped.ID)
+	row(t.out, "validate", "user %s, project %s, methods %s", details.User.Name, details.Project.Name, strings.Join(details.Methods, ","))
+	valid, err := t.base.CheckToken(ctx, tok, rescoped.ID)
 	if err != nil {
 		return err
 	}
-	row(out, "check", "valid %t", valid)
-	if err := base.RevokeToken(ctx, tok, rescoped.ID); err != nil {
+	row(t.out, "check", "valid %t", valid)
+	if err := t.base.RevokeToken(ctx, tok, rescoped.ID); err != nil {
 		return err
 	}
-	row(out, "revoke", "done")
-	valid, err = base.CheckToken(ctx, tok, rescoped.ID)
+	row(t.out, "revoke", "done")
+	valid, err = t.base.CheckToken(ctx, tok, rescoped.ID)
 	if err != nil {
 		return err
 	}
-	row(out, "check", "valid %t (revoked)", valid)
-	if _, err := base.ValidateToken(ctx, tok, rescoped.ID, nil); !errors.Is(err, ksauth.ErrNotFound) {
+	row(t.out, "check", "valid %t (revoked)", valid)
+	if _, err := t.base.ValidateToken(ctx, tok, rescoped.ID, nil); !errors.Is(err, ksauth.ErrNotFound) {
 		return fmt.Errorf("validating the revoked token: %v, want a 404", err)
 	}
-	row(out, "validate", "404 Not Found (revoked)")
+	row(t.out, "validate", "404 Not Found (revoked)")
+	return nil
+}
 
-	section(out, "OpenRC: the same settings from OS_* variables")
+// fromOpenRC loads the same settings from OS_* variables with
+// ksauth.LoadConfig and logs in with them: the project must be tok's.
+func (t *tour) fromOpenRC(ctx context.Context, tok *ksauth.Token) error {
 	var env []string
 	for _, k := range openRC {
-		if v, ok := vars[k]; ok {
+		if v, ok := t.vars[k]; ok {
 			env = append(env, k+"="+v)
 			shown := v
 			if k == "OS_PASSWORD" {
 				shown = "REDACTED"
 			}
-			fmt.Fprintf(out, "  export %s=%s\n", k, shown)
+			fmt.Fprintf(t.out, "  export %s=%s\n", k, shown)
 		}
 	}
 	cfg, err := ksauth.LoadConfig(&ksauth.ConfigOptions{Env: env})
 	if err != nil {
 		return err
 	}
-	row(out, "settings", "%s", setFields(fmt.Sprintf("%+v", cfg.Settings))) // secrets print masked
-	if srv != nil {
-		cfg.Keystone.HTTPClient = srv.Client()
+	row(t.out, "settings", "%s", setFields(fmt.Sprintf("%+v", cfg.Settings))) // secrets print masked
+	if t.srv != nil {
+		cfg.Keystone.HTTPClient = t.srv.Client()
 	}
 	fromEnv, err := cfg.Keystone.Authenticate(ctx)
 	if err != nil {
 		return err
 	}
-	printToken(out, fromEnv)
+	printToken(t.out, fromEnv)
 	if fromEnv.Project == nil || tok.Project == nil || fromEnv.Project.ID != tok.Project.ID {
 		return errors.New("the OpenRC login reached another project than the explicit one")
 	}
-	row(out, "same project", "%t", true)
-
-	if srv != nil {
-		section(out, "summary")
-		row(out, "logins", "%d (POST /v3/auth/tokens)", srv.Requests("POST /v3/auth/tokens"))
-		row(out, "validations", "%d GET, %d HEAD, %d DELETE", srv.Requests("GET /v3/auth/tokens"), srv.Requests("HEAD /v3/auth/tokens"), srv.Requests("DELETE /v3/auth/tokens"))
-	}
+	row(t.out, "same project", "%t", true)
 	return nil
 }
 
