@@ -239,6 +239,40 @@ type login struct {
 	tok          *ksauth.Token
 }
 
+// loginLog records the logins of the early-refresh step.
+type loginLog struct {
+	start  time.Time
+	mu     sync.Mutex
+	logins []login
+}
+
+// authenticator logs in with k, recording each login.
+func (l *loginLog) authenticator(k *ksauth.Keystone) ksauth.Authenticator {
+	return ksauth.AuthenticatorFunc(func(ctx context.Context) (*ksauth.Token, error) {
+		began := time.Since(l.start)
+		tok, err := k.Authenticate(ctx)
+		if err == nil {
+			l.mu.Lock()
+			l.logins = append(l.logins, login{began: began, ended: time.Since(l.start), tok: tok})
+			l.mu.Unlock()
+		}
+		return tok, err
+	})
+}
+
+// all returns the logins so far.
+func (l *loginLog) all() []login {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]login(nil), l.logins...)
+}
+
+// requestRun counts the requests of the early-refresh step.
+type requestRun struct {
+	sent, failed int
+	slowest      time.Duration
+}
+
 // 7. Tokens that live a second: the session renews each one before it
 // expires, in the background, while requests keep flowing.
 func (w *walkthrough) earlyRefresh(ctx context.Context) error {
@@ -246,61 +280,76 @@ func (w *walkthrough) earlyRefresh(ctx context.Context) error {
 	w.srv.SetTokenLifetime(shortLifetime)
 	defer w.srv.SetTokenLifetime(0)
 
-	var (
-		mu     sync.Mutex
-		logins []login
-		start  = time.Now()
-	)
-	auth := ksauth.AuthenticatorFunc(func(ctx context.Context) (*ksauth.Token, error) {
-		began := time.Since(start)
-		tok, err := w.keystone.Authenticate(ctx)
-		if err == nil {
-			mu.Lock()
-			logins = append(logins, login{began: began, ended: time.Since(start), tok: tok})
-			mu.Unlock()
-		}
-		return tok, err
-	})
-	session := ksauth.NewSession(auth, &ksauth.SessionOptions{ExpireEarly: expireEarly})
+	logins := &loginLog{start: time.Now()}
+	session := ksauth.NewSession(logins.authenticator(w.keystone), &ksauth.SessionOptions{ExpireEarly: expireEarly})
 	client := &http.Client{Transport: &ksauth.Transport{Session: session, Base: w.rec}}
 	first, err := session.Token(ctx)
 	if err != nil {
 		return errUnexpected("early refresh", "%v", err)
 	}
-
 	mark := w.rec.mark()
-	var sent, failed int
-	var slowest time.Duration
-	deadline := first.ExpiresAt.Sub(start) + pastExpiry
+	deadline := first.ExpiresAt.Sub(logins.start) + pastExpiry
+	run, err := w.requestUntil(ctx, client, logins.start, deadline)
+	if err != nil {
+		return err
+	}
+	w.failures += run.failed
+
+	got := logins.all()
+	rows, early := w.renewals(got, logins.start, mark)
+	w.p.line("srv.SetTokenLifetime(%s): tokens that say they live %s (Keystone writes times to the second)",
+		shortLifetime, first.Lifetime())
+	w.p.line("SessionOptions{ExpireEarly: %s}: renewed once min(%s, lifetime/2) is left", expireEarly, expireEarly)
+	w.p.line("a request through the Transport every %s for %s, past the first token's expiry", requestEvery, dur(deadline))
+	w.p.line("")
+	w.p.table([]string{"TOKEN", "OBTAINED", "EXPIRES", "REQUESTS", "RENEWED"}, rows)
+	w.p.line("")
+	w.p.table(nil, [][]string{
+		{"Requests", itoa(run.sent) + " sent, " + itoa(run.failed) + " failed, slowest " + dur(run.slowest)},
+		{"Renewals", itoa(early) + " of " + itoa(len(got)-1) + " before the token expired, while requests kept flowing"},
+	})
+	if run.failed > 0 {
+		return errUnexpected("early refresh", "%s of %d failed", plural(run.failed, "request"), run.sent)
+	}
+	if len(got) < 2 {
+		return errUnexpected("early refresh", "the token was not renewed")
+	}
+	return nil
+}
+
+// requestUntil sends a request to the compute endpoint through client
+// every requestEvery until deadline (since start) has passed.
+func (w *walkthrough) requestUntil(ctx context.Context, client *http.Client, start time.Time, deadline time.Duration) (requestRun, error) {
+	var run requestRun
 	ticker := time.NewTicker(requestEvery)
 	defer ticker.Stop()
 	for time.Since(start) < deadline {
 		begin := time.Now()
 		status, err := get(ctx, client, w.compute)
-		slowest = max(slowest, time.Since(begin))
-		sent++
+		run.slowest = max(run.slowest, time.Since(begin))
+		run.sent++
 		if err != nil || status != http.StatusOK {
-			failed++
+			run.failed++
 		}
 		select {
 		case <-ticker.C:
 		case <-ctx.Done():
-			return ctx.Err()
+			return run, ctx.Err()
 		}
 	}
-	w.failures += failed
+	return run, nil
+}
 
-	mu.Lock()
-	got := append([]login(nil), logins...)
-	mu.Unlock()
+// renewals is a row per login: its token, when it came and expires, the
+// requests (since mark) that carried it, and when the next one replaced
+// it; early counts the replacements that came before the expiry.
+func (w *walkthrough) renewals(got []login, start time.Time, mark int) (rows [][]string, early int) {
 	uses := map[string]int{}
 	for _, x := range w.rec.since(mark) {
 		if x.tokenID != "" {
 			uses[x.tokenID]++
 		}
 	}
-	var rows [][]string
-	early := 0
 	for i, l := range got {
 		expires := l.tok.ExpiresAt.Sub(start)
 		renewed := "-"
@@ -314,24 +363,7 @@ func (w *walkthrough) earlyRefresh(ctx context.Context) error {
 		}
 		rows = append(rows, []string{fingerprint(l.tok), offset(l.ended), offset(expires), itoa(uses[l.tok.ID]), renewed})
 	}
-	w.p.line("srv.SetTokenLifetime(%s): tokens that say they live %s (Keystone writes times to the second)",
-		shortLifetime, first.Lifetime())
-	w.p.line("SessionOptions{ExpireEarly: %s}: renewed once min(%s, lifetime/2) is left", expireEarly, expireEarly)
-	w.p.line("a request through the Transport every %s for %s, past the first token's expiry", requestEvery, dur(deadline))
-	w.p.line("")
-	w.p.table([]string{"TOKEN", "OBTAINED", "EXPIRES", "REQUESTS", "RENEWED"}, rows)
-	w.p.line("")
-	w.p.table(nil, [][]string{
-		{"Requests", itoa(sent) + " sent, " + itoa(failed) + " failed, slowest " + dur(slowest)},
-		{"Renewals", itoa(early) + " of " + itoa(len(got)-1) + " before the token expired, while requests kept flowing"},
-	})
-	if failed > 0 {
-		return errUnexpected("early refresh", "%s of %d failed", plural(failed, "request"), sent)
-	}
-	if len(got) < 2 {
-		return errUnexpected("early refresh", "the token was not renewed")
-	}
-	return nil
+	return rows, early
 }
 
 // 8. A host that is neither the auth host nor in the catalog never gets
