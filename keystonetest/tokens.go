@@ -242,32 +242,9 @@ func (s *Server) handleIssue(w http.ResponseWriter, r *http.Request) {
 // of a login that needs more methods (with a non-nil error), or why it
 // failed. s.mu is held.
 func (s *Server) issue(req *authRequest, receiptID string) (*token, *receipt, error) {
-	if req.Auth == nil {
-		return nil, nil, badRequest("auth", "request body")
-	}
-	id := req.Auth.Identity
-	if id == nil {
-		return nil, nil, badRequest("identity", "auth")
-	}
-	if id.Methods == nil {
-		return nil, nil, badRequest("methods", "identity")
-	}
-	var methods []string
-	for _, m := range id.Methods {
-		if !slices.Contains(methods, m) {
-			methods = append(methods, m)
-		}
-	}
-	for _, m := range methods {
-		present := map[string]bool{"password": id.Password != nil, "totp": id.TOTP != nil, "token": id.Token != nil,
-			"application_credential": id.ApplicationCredential != nil}
-		if !slices.Contains(supportedMethods, m) {
-			return nil, nil, &authError{status: http.StatusUnauthorized, message: "Attempted to authenticate with an unsupported method.",
-				extra: map[string]any{"identity": map[string]any{"methods": supportedMethods}}}
-		}
-		if !present[m] {
-			return nil, nil, badRequest(m, "identity")
-		}
+	id, methods, err := requestedMethods(req)
+	if err != nil {
+		return nil, nil, err
 	}
 	var l login
 	scope, err := s.scope(req.Auth.Scope, methods, id, &l)
@@ -286,17 +263,9 @@ func (s *Server) issue(req *authRequest, receiptID string) (*token, *receipt, er
 	if !scope.given && l.appCred == nil {
 		s.defaultScope(user, &scope)
 	}
-	proved := slices.Clone(l.methods)
-	if receiptID != "" {
-		rec := s.receipts[receiptID]
-		if rec == nil || !s.clock().Before(rec.expiresAt) || rec.userID != l.userID {
-			return nil, nil, &authError{status: http.StatusUnauthorized, message: "Could not find auth receipt: " + receiptID + "."}
-		}
-		for _, m := range rec.methods {
-			if !slices.Contains(proved, m) {
-				proved = append(proved, m)
-			}
-		}
+	proved, err := s.provedWith(receiptID, l.userID, l.methods)
+	if err != nil {
+		return nil, nil, err
 	}
 	if !mfaSatisfied(user.MFARules, proved) {
 		rec := s.newReceipt(user, proved)
@@ -307,6 +276,58 @@ func (s *Server) issue(req *authRequest, receiptID string) (*token, *receipt, er
 		return nil, nil, err
 	}
 	return t, nil, nil
+}
+
+// requestedMethods checks the shape of req's identity and returns it with
+// its methods, each once: every one supported, each with its object.
+func requestedMethods(req *authRequest) (*identityRequest, []string, error) {
+	if req.Auth == nil {
+		return nil, nil, badRequest("auth", "request body")
+	}
+	id := req.Auth.Identity
+	if id == nil {
+		return nil, nil, badRequest("identity", "auth")
+	}
+	if id.Methods == nil {
+		return nil, nil, badRequest("methods", "identity")
+	}
+	var methods []string
+	for _, m := range id.Methods {
+		if !slices.Contains(methods, m) {
+			methods = append(methods, m)
+		}
+	}
+	present := map[string]bool{"password": id.Password != nil, "totp": id.TOTP != nil, "token": id.Token != nil,
+		"application_credential": id.ApplicationCredential != nil}
+	for _, m := range methods {
+		if !slices.Contains(supportedMethods, m) {
+			return nil, nil, &authError{status: http.StatusUnauthorized, message: "Attempted to authenticate with an unsupported method.",
+				extra: map[string]any{"identity": map[string]any{"methods": supportedMethods}}}
+		}
+		if !present[m] {
+			return nil, nil, badRequest(m, "identity")
+		}
+	}
+	return id, methods, nil
+}
+
+// provedWith adds to methods, proved by userID just now, those its
+// receipt (receiptID, if any) proved before.
+func (s *Server) provedWith(receiptID, userID string, methods []string) ([]string, error) {
+	proved := slices.Clone(methods)
+	if receiptID == "" {
+		return proved, nil
+	}
+	rec := s.receipts[receiptID]
+	if rec == nil || !s.clock().Before(rec.expiresAt) || rec.userID != userID {
+		return nil, &authError{status: http.StatusUnauthorized, message: "Could not find auth receipt: " + receiptID + "."}
+	}
+	for _, m := range rec.methods {
+		if !slices.Contains(proved, m) {
+			proved = append(proved, m)
+		}
+	}
+	return proved, nil
 }
 
 // scope resolves the requested scope, as Keystone does before it runs the
