@@ -618,36 +618,11 @@ func (s *Server) newToken(u *User, methods []string, sc scopeRequest, l *login) 
 	var roles []Role
 	switch {
 	case l.appCred != nil:
-		ac := l.appCred
-		t.appCredID = ac.ID
-		t.projectID = ac.ProjectID
-		// The credential's roles the user still holds, as they are: unlike
-		// a trust's, the roles they imply are not added.
-		held := s.dir.roleNames(s.dir.effectiveRoles(u.ProjectRoles[ac.ProjectID]))
-		for _, name := range ac.Roles {
-			if r := s.dir.roleByName(name); r != nil && slices.Contains(held, r.Name) {
-				roles = append(roles, *r)
-			}
-		}
-		if !ac.ExpiresAt.IsZero() && ac.ExpiresAt.Before(t.expiresAt) {
-			t.expiresAt, t.capped = ac.ExpiresAt.UTC().Truncate(time.Second), true
-		}
+		roles = s.appCredToken(t, u, l.appCred)
 	case sc.trust != nil:
-		tr := sc.trust
-		if tr.TrusteeUserID != u.ID {
-			return nil, &authError{status: http.StatusForbidden, message: msgForbidden}
-		}
-		t.trustID, t.projectID = tr.ID, tr.ProjectID
-		if trustor := s.dir.user(tr.TrustorUserID); trustor != nil {
-			held := s.dir.roleNames(s.dir.effectiveRoles(trustor.ProjectRoles[tr.ProjectID]))
-			for _, r := range s.dir.effectiveRoles(tr.Roles) {
-				if slices.Contains(held, r.Name) {
-					roles = append(roles, r)
-				}
-			}
-		}
-		if !tr.ExpiresAt.IsZero() && tr.ExpiresAt.Before(t.expiresAt) {
-			t.expiresAt = tr.ExpiresAt.UTC().Truncate(time.Second)
+		var err error
+		if roles, err = s.trustToken(t, u, sc.trust); err != nil {
+			return nil, err
 		}
 	case sc.projectID != "":
 		t.projectID = sc.projectID
@@ -669,6 +644,48 @@ func (s *Server) newToken(u *User, methods []string, sc scopeRequest, l *login) 
 	}
 	s.tokens[t.id] = t
 	return t, nil
+}
+
+// appCredToken scopes t to ac's project and returns its roles: the
+// credential's roles the user still holds there, as they are (unlike a
+// trust's, the roles they imply are not added). ac's expiry caps t's.
+func (s *Server) appCredToken(t *token, u *User, ac *ApplicationCredential) []Role {
+	t.appCredID = ac.ID
+	t.projectID = ac.ProjectID
+	held := s.dir.roleNames(s.dir.effectiveRoles(u.ProjectRoles[ac.ProjectID]))
+	var roles []Role
+	for _, name := range ac.Roles {
+		if r := s.dir.roleByName(name); r != nil && slices.Contains(held, r.Name) {
+			roles = append(roles, *r)
+		}
+	}
+	if !ac.ExpiresAt.IsZero() && ac.ExpiresAt.Before(t.expiresAt) {
+		t.expiresAt, t.capped = ac.ExpiresAt.UTC().Truncate(time.Second), true
+	}
+	return roles
+}
+
+// trustToken scopes t to tr, which u must be the trustee of, and returns
+// its roles: the trust's (with the roles they imply) that the trustor
+// still holds on the project. tr's expiry caps t's.
+func (s *Server) trustToken(t *token, u *User, tr *Trust) ([]Role, error) {
+	if tr.TrusteeUserID != u.ID {
+		return nil, &authError{status: http.StatusForbidden, message: msgForbidden}
+	}
+	t.trustID, t.projectID = tr.ID, tr.ProjectID
+	var roles []Role
+	if trustor := s.dir.user(tr.TrustorUserID); trustor != nil {
+		held := s.dir.roleNames(s.dir.effectiveRoles(trustor.ProjectRoles[tr.ProjectID]))
+		for _, r := range s.dir.effectiveRoles(tr.Roles) {
+			if slices.Contains(held, r.Name) {
+				roles = append(roles, r)
+			}
+		}
+	}
+	if !tr.ExpiresAt.IsZero() && tr.ExpiresAt.Before(t.expiresAt) {
+		t.expiresAt = tr.ExpiresAt.UTC().Truncate(time.Second)
+	}
+	return roles, nil
 }
 
 // --- the token body ----------------------------------------------------------------
