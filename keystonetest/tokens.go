@@ -777,38 +777,50 @@ func (s *Server) tokenJSON(t *token, withCatalog, issued bool) []byte {
 		w.System = map[string]bool{"all": true}
 	}
 	if t.roleIDs != nil {
-		roles := s.dir.rolesByID(t.roleIDs)
-		if t.trustID != "" {
-			full := make([]map[string]any, len(roles))
-			for i, r := range roles {
-				full[i] = fullRole(r)
-			}
-			w.Roles = full
-		} else {
-			short := make([]wireRole, len(roles))
-			for i, r := range roles {
-				short[i] = wireRole{r.ID, r.Name}
-			}
-			w.Roles = short
-		}
+		w.Roles = s.tokenRoles(t)
 	}
 	if withCatalog && t.catalog != nil {
 		w.Catalog = &t.catalog
 	}
 	if t.appCredID != "" {
-		w.AppCred = &wireTokenAppCred{ID: t.appCredID, Restricted: true}
-		if ac := s.dir.appCred(t.appCredID); ac != nil {
-			w.AppCred.Name, w.AppCred.Restricted = ac.Name, !ac.Unrestricted
-			for _, r := range ac.AccessRules {
-				w.AppCred.AccessRules = append(w.AppCred.AccessRules, wireAccessRule{r.ID, r.Service, r.Path, r.Method})
-			}
-		}
+		w.AppCred = s.tokenAppCred(t)
 	}
 	b, err := marshal(map[string]any{"token": w})
 	if err != nil {
 		panic("keystonetest: encoding a token: " + err.Error())
 	}
 	return b
+}
+
+// tokenRoles is t's roles as Keystone writes them: a trust token's in
+// full, any other's as id and name.
+func (s *Server) tokenRoles(t *token) any {
+	roles := s.dir.rolesByID(t.roleIDs)
+	if t.trustID != "" {
+		full := make([]map[string]any, len(roles))
+		for i, r := range roles {
+			full[i] = fullRole(r)
+		}
+		return full
+	}
+	short := make([]wireRole, len(roles))
+	for i, r := range roles {
+		short[i] = wireRole{r.ID, r.Name}
+	}
+	return short
+}
+
+// tokenAppCred is the application credential t was issued for; a deleted
+// one shows only its ID.
+func (s *Server) tokenAppCred(t *token) *wireTokenAppCred {
+	w := &wireTokenAppCred{ID: t.appCredID, Restricted: true}
+	if ac := s.dir.appCred(t.appCredID); ac != nil {
+		w.Name, w.Restricted = ac.Name, !ac.Unrestricted
+		for _, r := range ac.AccessRules {
+			w.AccessRules = append(w.AccessRules, wireAccessRule{r.ID, r.Service, r.Path, r.Method})
+		}
+	}
+	return w
 }
 
 // --- validation, check, revocation -------------------------------------------------------
