@@ -183,42 +183,19 @@ func run(ctx context.Context, out io.Writer, args []string, _ func(string) strin
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	var pc providerConfig
-	var srv *keystonetest.Server
-	var base http.RoundTripper
-	var keystoneClient *http.Client
-	if *configFile != "" {
-		data, err := os.ReadFile(*configFile)
-		if err != nil {
-			return err
-		}
-		if err := json.Unmarshal(data, &pc); err != nil {
-			return fmt.Errorf("%s: %w", *configFile, err)
-		}
-	} else {
-		srv = newFake()
-		defer srv.Close()
-		base, keystoneClient = srv.Transport(), srv.Client()
-		pc = providerConfig{
-			AuthURL:           srv.AuthURL(),
-			UserName:          keystonetest.DemoUserName,
-			Password:          keystonetest.DemoPassword,
-			UserDomainName:    keystonetest.DefaultDomainName,
-			TenantName:        keystonetest.DemoProjectName,
-			ProjectDomainName: keystonetest.DefaultDomainName,
-			Region:            keystonetest.DefaultRegion,
-		}
+	src, err := providerBlock(*configFile)
+	if err != nil {
+		return err
 	}
-
+	if src.srv != nil {
+		defer src.srv.Close()
+	}
+	pc := src.pc
 	if pc.Password == "" && pc.ApplicationCredentialSecret == "" {
 		return errors.New("the provider block has neither password nor application_credential_secret")
 	}
-	fmt.Fprintln(out, "== provider block (secrets never printed)")
-	fmt.Fprintf(out, "  %%+v   %s\n", setFields(fmt.Sprintf("%+v", pc)))
-	var logged strings.Builder
-	slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{ReplaceAttr: dropTime})).Info("configure", "provider", pc)
-	fmt.Fprintf(out, "  slog  %s", logged.String())
-	meta, err := configure(pc, base, keystoneClient)
+	showProviderBlock(out, pc)
+	meta, err := configure(pc, src.base, src.keystoneClient)
 	if err != nil {
 		return err
 	}
@@ -238,10 +215,60 @@ func run(ctx context.Context, out io.Writer, args []string, _ func(string) strin
 		}
 		fmt.Fprintf(out, "  %-32s %-13s %s  %s\n", r.name, r.serviceType, status, endpoint)
 	}
-	if srv != nil {
-		fmt.Fprintf(out, "\n  logins %d for %d resources\n", srv.Requests("POST /v3/auth/tokens"), len(resources))
+	if src.srv != nil {
+		fmt.Fprintf(out, "\n  logins %d for %d resources\n", src.srv.Requests("POST /v3/auth/tokens"), len(resources))
 	}
 	return nil
+}
+
+// source is where the provider block comes from, and how to reach its
+// cloud.
+type source struct {
+	pc             providerConfig
+	srv            *keystonetest.Server // the in-process fake; nil for a real cloud
+	base           http.RoundTripper    // nil: the default
+	keystoneClient *http.Client         // nil: the default
+}
+
+// providerBlock reads the provider block from configFile, or starts the
+// in-process fake and writes one for it when configFile is "".
+func providerBlock(configFile string) (*source, error) {
+	if configFile != "" {
+		var src source
+		data, err := os.ReadFile(configFile)
+		if err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(data, &src.pc); err != nil {
+			return nil, fmt.Errorf("%s: %w", configFile, err)
+		}
+		return &src, nil
+	}
+	srv := newFake()
+	return &source{
+		srv:            srv,
+		base:           srv.Transport(),
+		keystoneClient: srv.Client(),
+		pc: providerConfig{
+			AuthURL:           srv.AuthURL(),
+			UserName:          keystonetest.DemoUserName,
+			Password:          keystonetest.DemoPassword,
+			UserDomainName:    keystonetest.DefaultDomainName,
+			TenantName:        keystonetest.DemoProjectName,
+			ProjectDomainName: keystonetest.DefaultDomainName,
+			Region:            keystonetest.DefaultRegion,
+		},
+	}, nil
+}
+
+// showProviderBlock prints pc with %+v and through slog: its secrets
+// print masked.
+func showProviderBlock(out io.Writer, pc providerConfig) {
+	fmt.Fprintln(out, "== provider block (secrets never printed)")
+	fmt.Fprintf(out, "  %%+v   %s\n", setFields(fmt.Sprintf("%+v", pc)))
+	var logged strings.Builder
+	slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{ReplaceAttr: dropTime})).Info("configure", "provider", pc)
+	fmt.Fprintf(out, "  slog  %s", logged.String())
 }
 
 // dropTime removes slog's time attribute, for a stable line.
