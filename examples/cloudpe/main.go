@@ -135,8 +135,12 @@ func walkthrough(ctx context.Context, out io.Writer, t target) error {
 		fmt.Fprintln(out, "\n(the 401 and 429 demonstrations run against the fake only)")
 		return nil
 	}
-	srv := t.fake
+	return faults(ctx, out, t.fake, client, compute)
+}
 
+// faults shows the Transport recovering from a rejected token (one
+// re-authentication) and waiting out a 429, against the fake.
+func faults(ctx context.Context, out io.Writer, srv *keystonetest.Server, client *http.Client, compute string) error {
 	section(out, "re-authentication on 401")
 	logins := srv.Requests("POST /v3/auth/tokens")
 	srv.RejectNext(1)
