@@ -1,0 +1,113 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ksauth/ksauth/keystonetest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Tests written from a deliberate-bug check: each fails on a small change of
+// the command that broke a promise of ksauth help or the README, which the
+// other tests let through.
+
+// withoutEnv returns env without the variables named.
+func withoutEnv(env []string, names ...string) []string {
+	var out []string
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		if !strings.Contains(" "+strings.Join(names, " ")+" ", " "+k+" ") {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+// TestGuardConfigExitCodes: a region the cloud does not have is "not found"
+// (4); several clouds and none named is input needed (2).
+func TestGuardConfigExitCodes(t *testing.T) {
+	f := newFixture(t)
+	path := filepath.Join(f.dir, "regions.yaml")
+	require.NoError(t, os.WriteFile(path, fmt.Appendf(nil, `clouds:
+  multi:
+    auth:
+      auth_url: %s
+      username: demo
+      password: %s
+      project_name: demo
+      user_domain_name: Default
+      project_domain_name: Default
+    regions: [RegionOne, RegionTwo]
+  other:
+    auth:
+      auth_url: %[1]s
+      username: demo
+`, f.srv.AuthURL(), keystonetest.DemoPassword), 0o600))
+	f.env = append(f.env, "OS_CLIENT_CONFIG_FILE="+path)
+	r := f.run("", "token", "--os-cloud", "multi", "--os-region-name", "Nowhere")
+	oneLineError(t, r, exitNotFound, `region "Nowhere" is not one of this cloud's regions`)
+
+	f.env = withoutEnv(f.env, "OS_CLOUD")
+	r = f.run("", "token")
+	oneLineError(t, r, exitNoInput, "clouds are defined")
+	assert.Zero(t, f.srv.Requests(tokenPOST))
+}
+
+// TestGuardUsageErrorNamesCommandHelp: a usage error of a command points at
+// that command's help.
+func TestGuardUsageErrorNamesCommandHelp(t *testing.T) {
+	f := newFixture(t)
+	oneLineError(t, f.run("", "token", "--nonesuch"), exitUsage, "(see ksauth help token)")
+	oneLineError(t, f.run("", "appcred", "show"), exitUsage, "(see ksauth help appcred show)")
+	r := f.run("", "nonesuch")
+	oneLineError(t, r, exitUsage, "see ksauth help")
+	assert.Equal(t, 1, strings.Count(r.stderr, "ksauth help"), "named once: %q", r.stderr)
+}
+
+// TestGuardSecretFlagSpellings: a secret flag is refused however it is
+// spelled (case, one dash), but after "--" an argument is only an argument.
+func TestGuardSecretFlagSpellings(t *testing.T) {
+	f := newFixture(t)
+	for _, args := range [][]string{
+		{"token", "--OS-Password=" + keystonetest.DemoPassword},
+		{"token", "-Os-Token", "gAAAAABsecret"},
+	} {
+		r := f.run("", args...)
+		oneLineError(t, r, exitUsage, "is refused")
+	}
+	// "--secret" after "--" is an access key, not the --secret flag: the
+	// command runs (and Keystone has no such key).
+	r := f.run("", "ec2", "delete", "--", "--secret")
+	oneLineError(t, r, exitNotFound, "")
+	assert.NotContains(t, r.stderr, "is refused")
+}
+
+// TestGuardPromptsNeedBothTerminals: a prompt needs stdin and stderr to be
+// terminals: with only one of them, a missing password exits 2, unasked.
+func TestGuardPromptsNeedBothTerminals(t *testing.T) {
+	f := newFixture(t)
+	var echoOff int
+	oldEcho := noEcho
+	noEcho = func(io.Reader) (func(), error) { echoOff++; return func() {}, nil }
+	t.Cleanup(func() { noEcho = oldEcho })
+	for name, stdinIsTerminal := range map[string]bool{"stdin only": true, "stderr only": false} {
+		oldTerm := isTerminal
+		isTerminal = func(f any) bool {
+			_, isStderr := f.(*bytes.Buffer) // the fixture's stderr
+			return isStderr != stdinIsTerminal
+		}
+		r := f.run(keystonetest.DemoPassword+"\n", "login", "--os-cloud", "nopw")
+		isTerminal = oldTerm
+		oneLineError(t, r, exitNoInput, "auth.password")
+		assert.NotContains(t, r.stderr, "Password", name)
+		assert.Zero(t, echoOff, name)
+	}
+	assert.Zero(t, f.srv.Requests(tokenPOST))
+}
