@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
 	"io"
@@ -109,5 +110,42 @@ func TestGuardPromptsNeedBothTerminals(t *testing.T) {
 		assert.NotContains(t, r.stderr, "Password", name)
 		assert.Zero(t, echoOff, name)
 	}
+	assert.Zero(t, f.srv.Requests(tokenPOST))
+}
+
+// readLineOf is readLine on stdin s.
+func readLineOf(s string) (string, error) {
+	a := &app{stdin: bufio.NewReader(strings.NewReader(s))}
+	return a.readLine("--password-stdin")
+}
+
+// TestGuardReadLine: one line without its ending (LF or CRLF), the last
+// one without a newline too; nothing at all is an error; at most 64 KiB.
+func TestGuardReadLine(t *testing.T) {
+	for in, want := range map[string]string{
+		"pw\n": "pw", "pw\r\n": "pw", "pw": "pw", "pw\nnext\n": "pw", "\n": "",
+	} {
+		got, err := readLineOf(in)
+		require.NoError(t, err, "%q", in)
+		assert.Equal(t, want, got, "%q", in)
+	}
+	_, err := readLineOf("")
+	var ie *inputError
+	require.ErrorAs(t, err, &ie)
+	assert.Contains(t, err.Error(), "nothing on stdin")
+
+	long := strings.Repeat("x", maxLine+1)
+	for _, in := range []string{long, long + "\n"} {
+		_, err = readLineOf(in)
+		require.ErrorAs(t, err, &ie, "%d bytes", len(in))
+		assert.Contains(t, err.Error(), "longer than 64 KiB")
+	}
+}
+
+// TestGuardEmptyPasswordStdinLine: an empty first line is not a password:
+// exit 2, not a silent fallback to the configured one.
+func TestGuardEmptyPasswordStdinLine(t *testing.T) {
+	f := newFixture(t)
+	oneLineError(t, f.run("\n", "token", "--password-stdin"), exitNoInput, "--password-stdin: the first line of stdin is empty")
 	assert.Zero(t, f.srv.Requests(tokenPOST))
 }
