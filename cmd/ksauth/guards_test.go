@@ -149,3 +149,14 @@ func TestGuardEmptyPasswordStdinLine(t *testing.T) {
 	oneLineError(t, f.run("\n", "token", "--password-stdin"), exitNoInput, "--password-stdin: the first line of stdin is empty")
 	assert.Zero(t, f.srv.Requests(tokenPOST))
 }
+
+// TestGuardReadLineExactly64KiB: a line of exactly 64 KiB is not "longer
+// than 64 KiB", whether a newline ends it or not.
+func TestGuardReadLineExactly64KiB(t *testing.T) {
+	exact := strings.Repeat("x", maxLine)
+	for _, in := range []string{exact, exact + "\n", exact + "\r\n"} {
+		got, err := readLineOf(in)
+		require.NoError(t, err, "%d bytes", len(in))
+		assert.Equal(t, exact, got)
+	}
+}
