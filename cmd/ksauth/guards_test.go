@@ -3,12 +3,14 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/synctest"
 
 	"github.com/ksauth/ksauth/keystonetest"
 	"github.com/stretchr/testify/assert"
@@ -159,4 +161,37 @@ func TestGuardReadLineExactly64KiB(t *testing.T) {
 		require.NoError(t, err, "%d bytes", len(in))
 		assert.Equal(t, exact, got)
 	}
+}
+
+// TestGuardEchoRestoredWhenThePromptFails: the terminal's echo is turned
+// back on however the password prompt ends: nothing typed (end of input)
+// or Ctrl-C.
+func TestGuardEchoRestoredWhenThePromptFails(t *testing.T) {
+	f := newFixture(t)
+	f.terminal = true
+	var echoOff, echoOn int
+	old := noEcho
+	noEcho = func(io.Reader) (func(), error) { echoOff++; return func() { echoOn++ }, nil }
+	t.Cleanup(func() { noEcho = old })
+
+	oneLineError(t, afterPrompt(t, f.run("", "login", "--os-cloud", "nopw")), exitNoInput, "nothing on stdin")
+	assert.Equal(t, 1, echoOff)
+	assert.Equal(t, 1, echoOn, "echo back on after end of input")
+
+	// Ctrl-C while the prompt waits for a line that never comes (in a
+	// bubble: a prompt that ignored Ctrl-C is a deadlock, not a hang).
+	synctest.Test(t, func(t *testing.T) {
+		in, typist := io.Pipe()
+		defer typist.Close()
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		var out, errOut bytes.Buffer
+		code := run(ctx, []string{"login", "--os-cloud", "nopw"}, f.env, in, &out, &errOut)
+		assert.NotEqual(t, exitOK, code, errOut.String())
+		assert.Contains(t, errOut.String(), "canceled")
+		typist.Close()
+	})
+	assert.Equal(t, 2, echoOff)
+	assert.Equal(t, 2, echoOn, "echo back on after Ctrl-C")
+	assert.Zero(t, f.srv.Requests(tokenPOST))
 }
