@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -11,10 +12,12 @@ import (
 	"strings"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/ksauth/ksauth/keystonetest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
 )
 
 // Tests written from a deliberate-bug check: each fails on a small change of
@@ -194,4 +197,123 @@ func TestGuardEchoRestoredWhenThePromptFails(t *testing.T) {
 	assert.Equal(t, 2, echoOff)
 	assert.Equal(t, 2, echoOn, "echo back on after Ctrl-C")
 	assert.Zero(t, f.srv.Requests(tokenPOST))
+}
+
+// TestGuardRelativeXDGCacheHomeIgnored: a relative XDG_CACHE_HOME is
+// ignored, as the XDG spec has it: the cache is ~/.cache/ksauth.
+func TestGuardRelativeXDGCacheHomeIgnored(t *testing.T) {
+	f := newFixture(t)
+	f.env = append(withoutEnv(f.env, "XDG_CACHE_HOME"), "XDG_CACHE_HOME=relative/cache")
+	var st struct{ Dir string }
+	require.NoError(t, json.Unmarshal([]byte(f.mustRun("", "cache", "status", "-o", "json").stdout), &st))
+	assert.Equal(t, filepath.Join(f.dir, ".cache", "ksauth"), st.Dir)
+}
+
+// TestGuardMultiLineErrorOnOneLine: an error whose text spans lines (YAML's
+// list of type errors) is still one line on stderr.
+func TestGuardMultiLineErrorOnOneLine(t *testing.T) {
+	f := newFixture(t)
+	path := filepath.Join(f.dir, "list.yaml")
+	require.NoError(t, os.WriteFile(path, []byte("- a\n- b\n"), 0o600))
+	f.env = append(f.env, "OS_CLIENT_CONFIG_FILE="+path)
+	r := f.run("", "token")
+	oneLineError(t, r, exitError, "not valid YAML")
+	assert.Equal(t, 1, strings.Count(r.stderr, "\n"), "one line: %q", r.stderr)
+}
+
+// TestGuardCacheCommandsRefuseNoCache: the commands that work on the cache
+// refuse --no-cache (exit 64) rather than finding nothing in it.
+func TestGuardCacheCommandsRefuseNoCache(t *testing.T) {
+	f := newFixture(t)
+	f.mustRun("", "token")
+	for _, args := range [][]string{{"token", "inspect"}, {"token", "revoke"}, {"logout"}} {
+		oneLineError(t, f.run("", append(args, "--no-cache")...), exitUsage, "--no-cache makes no sense here")
+	}
+	assert.Zero(t, f.srv.Requests("DELETE /v3/auth/tokens"))
+	f.mustRun("", "token", "inspect") // still cached
+}
+
+// TestGuardLogoutOfARevokedToken: logging out of a token Keystone already
+// revoked succeeds and empties the cache.
+func TestGuardLogoutOfARevokedToken(t *testing.T) {
+	f := newFixture(t)
+	f.mustRun("", "token")
+	f.srv.RevokeAll()
+	f.mustRun("", "logout")
+	oneLineError(t, f.run("", "token", "inspect"), exitNoInput, "no cached token")
+}
+
+// TestGuardTimesInUTC: the JSON times are UTC whatever the local zone.
+func TestGuardTimesInUTC(t *testing.T) {
+	old := time.Local
+	time.Local = time.FixedZone("UTC+5", 5*3600)
+	t.Cleanup(func() { time.Local = old })
+	f := newFixture(t)
+	var tok jsonToken
+	require.NoError(t, json.Unmarshal([]byte(f.mustRun("", "token", "-o", "json").stdout), &tok))
+	var st struct{ Entries []jsonCacheEntry }
+	require.NoError(t, json.Unmarshal([]byte(f.mustRun("", "cache", "status", "-o", "json").stdout), &st))
+	require.Len(t, st.Entries, 1)
+	require.NotNil(t, st.Entries[0].Expires)
+	for _, ts := range []string{tok.ExpiresAt, tok.IssuedAt, st.Entries[0].Modified, *st.Entries[0].Expires} {
+		assert.True(t, strings.HasSuffix(ts, "Z"), "%q is not UTC", ts)
+	}
+}
+
+// execCredentialOf runs exec-credential and returns its token and expiry.
+func execCredentialOf(t *testing.T, f *fixture) (string, time.Time) {
+	t.Helper()
+	var ec execCredential
+	require.NoError(t, json.Unmarshal([]byte(f.mustRun("", "exec-credential").stdout), &ec))
+	exp, err := time.Parse(time.RFC3339, ec.Status.ExpirationTimestamp)
+	require.NoError(t, err)
+	return ec.Status.Token, exp
+}
+
+// TestGuardExecCredentialShortTokens: a cached token with less than 5
+// minutes left is not handed to kubectl; a token too short for the
+// 3-minute window is announced half its lifetime early.
+func TestGuardExecCredentialShortTokens(t *testing.T) {
+	f := newFixture(t)
+	f.env = append(f.env, execInfoFor(execV1, false))
+	f.srv.SetTokenLifetime(4 * time.Minute)
+	short := strings.TrimSpace(f.mustRun("", "token", "--min-valid", "0").stdout)
+
+	f.srv.SetTokenLifetime(5*time.Minute + 30*time.Second)
+	tok, exp := execCredentialOf(t, f)
+	assert.NotEqual(t, short, tok, "a token with 4 minutes left is replaced")
+	var j jsonToken
+	require.NoError(t, json.Unmarshal([]byte(f.mustRun("", "token", "-o", "json").stdout), &j))
+	require.Equal(t, tok, j.ID)
+	expires, err := time.Parse(time.RFC3339, j.ExpiresAt)
+	require.NoError(t, err)
+	// Half of 5m30s, not the 3 minutes of longer tokens.
+	assert.WithinDuration(t, expires.Add(-165*time.Second), exp, 2*time.Second)
+}
+
+// TestGuardKubeconfigArgs: the exec user gets the cloud (from --os-cloud or
+// OS_CLOUD) and the region; --server must be an http(s) URL.
+func TestGuardKubeconfigArgs(t *testing.T) {
+	f := newFixture(t)
+	var kc kubeconfig
+	r := f.mustRun("", "kubeconfig", "--cluster", "prod", "--server", "https://k8s.example.com", "--os-region-name", "RegionOne")
+	require.NoError(t, yaml.Unmarshal([]byte(r.stdout), &kc))
+	require.Len(t, kc.Users, 1)
+	assert.Equal(t, []string{"exec-credential", "--os-cloud", "demo", "--os-region-name", "RegionOne"}, kc.Users[0].User.Exec.Args,
+		"the cloud from OS_CLOUD")
+	for _, server := range []string{"ftp://k8s.example.com", "file:///etc/passwd"} {
+		oneLineError(t, f.run("", "kubeconfig", "--cluster", "p", "--server", server), exitUsage, "not an http(s) URL")
+	}
+}
+
+// TestGuardEnvMinValid: ksauth env replaces a cached token with less than
+// --min-valid left.
+func TestGuardEnvMinValid(t *testing.T) {
+	f := newFixture(t)
+	f.srv.SetTokenLifetime(20 * time.Minute)
+	cached := strings.TrimSpace(f.mustRun("", "token").stdout)
+	f.srv.SetTokenLifetime(time.Hour)
+	out := f.mustRun("", "env", "--min-valid", "30m").stdout
+	assert.NotContains(t, out, cached)
+	assert.Equal(t, 2, f.srv.Requests(tokenPOST))
 }
