@@ -317,3 +317,83 @@ func TestGuardEnvMinValid(t *testing.T) {
 	assert.NotContains(t, out, cached)
 	assert.Equal(t, 2, f.srv.Requests(tokenPOST))
 }
+
+// TestGuardEnvDomainScope: a domain-scoped token exports OS_DOMAIN_ID.
+func TestGuardEnvDomainScope(t *testing.T) {
+	f := newFixture(t)
+	path := filepath.Join(f.dir, "domain.yaml")
+	require.NoError(t, os.WriteFile(path, fmt.Appendf(nil, `clouds:
+  dom:
+    auth:
+      auth_url: %s
+      username: demo
+      password: %s
+      user_domain_name: Default
+      domain_name: Default
+`, f.srv.AuthURL(), keystonetest.DemoPassword), 0o600))
+	f.env = append(f.env, "OS_CLIENT_CONFIG_FILE="+path, "OS_CLOUD=dom")
+	out := f.mustRun("", "env").stdout
+	assert.Contains(t, out, "\nexport OS_DOMAIN_ID='"+keystonetest.DefaultDomainID+"'\n")
+	assert.NotContains(t, out, "export OS_PROJECT_ID")
+}
+
+// TestGuardAppCredCreateFlags: --roles, --unrestricted and --expires-at
+// reach Keystone; a bad --expires-at, or both stdin flags, is a usage error
+// before anything is sent.
+func TestGuardAppCredCreateFlags(t *testing.T) {
+	f := newFixture(t)
+	f.mustRun("", "appcred", "create", "narrow", "--roles", "reader", "--unrestricted", "--expires-at", "2099-01-02T03:04:05Z")
+	var j jsonAppCred
+	require.NoError(t, json.Unmarshal([]byte(f.mustRun("", "appcred", "show", "narrow", "-o", "json").stdout), &j))
+	require.Len(t, j.Roles, 1)
+	assert.Equal(t, "reader", j.Roles[0].Name)
+	assert.True(t, j.Unrestricted)
+	require.NotNil(t, j.ExpiresAt)
+	assert.Equal(t, "2099-01-02T03:04:05Z", *j.ExpiresAt)
+
+	posts := f.srv.Requests("POST /v3/users/" + keystonetest.DemoUserID + "/application_credentials")
+	oneLineError(t, f.run("", "appcred", "create", "x", "--expires-at", "tomorrow"), exitUsage, "not an RFC 3339 time")
+	oneLineError(t, f.run("s\n", "appcred", "create", "x", "--secret-stdin", "--password-stdin"), exitUsage, "cannot both read stdin")
+	assert.Equal(t, posts, f.srv.Requests("POST /v3/users/"+keystonetest.DemoUserID+"/application_credentials"))
+}
+
+// TestGuardAppCredCloudsYAMLKeepsTheSecretThere: with --clouds-yaml the
+// secret is in the file only (-o json too), and a failed creation leaves no
+// file behind.
+func TestGuardAppCredCloudsYAMLKeepsTheSecretThere(t *testing.T) {
+	f := newFixture(t)
+	path := filepath.Join(f.dir, "ac.yaml")
+	r := f.mustRun("", "appcred", "create", "ci", "--clouds-yaml", path, "-o", "json")
+	var doc struct {
+		Clouds map[string]struct {
+			Auth map[string]string
+		}
+	}
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.NoError(t, yaml.Unmarshal(raw, &doc))
+	secret := doc.Clouds["ci"].Auth["application_credential_secret"]
+	require.NotEmpty(t, secret)
+	assert.NotContains(t, r.stdout+r.stderr, secret)
+	var j jsonAppCred
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &j))
+	assert.Equal(t, "ci", j.Name)
+
+	failed := filepath.Join(f.dir, "failed.yaml")
+	r = f.run("wrong\n", "appcred", "create", "ci2", "--clouds-yaml", failed, "--os-cloud", "nopw", "--password-stdin")
+	oneLineError(t, r, exitRejected, "")
+	_, err = os.Stat(failed)
+	assert.ErrorIs(t, err, os.ErrNotExist, "no empty file left")
+}
+
+// TestGuardEC2ListHidesSecrets: ec2 list shows access keys, never secrets,
+// in JSON too.
+func TestGuardEC2ListHidesSecrets(t *testing.T) {
+	f := newFixture(t)
+	var c map[string]string
+	require.NoError(t, json.Unmarshal([]byte(f.mustRun("", "ec2", "create", "-o", "json").stdout), &c))
+	require.NotEmpty(t, c["secret"])
+	out := f.mustRun("", "ec2", "list", "-o", "json").stdout
+	assert.Contains(t, out, c["access"])
+	assert.NotContains(t, out, c["secret"])
+}
