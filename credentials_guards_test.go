@@ -4,8 +4,11 @@ package ksauth
 // ec2.go: each fails on a small change the other tests let through.
 
 import (
+	"context"
+	"io"
 	"net/http"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/jarcoal/httpmock"
@@ -41,4 +44,25 @@ func TestGuardCreateWantsItsStatus(t *testing.T) {
 	var he *HTTPError
 	require.ErrorAs(t, err, &he)
 	assert.Equal(t, http.StatusOK, he.StatusCode)
+}
+
+// TestGuardPromptTwoFactorAbandonedReadTakesTheNextLine: a call that gives
+// up while its read waits leaves that read to the next call, which gets the
+// next line (no second reader racing the first for it). In a bubble: a
+// line lost to the abandoned read is a deadlock, not a hang.
+func TestGuardPromptTwoFactorAbandonedReadTakesTheNextLine(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		in, typed := io.Pipe()
+		defer typed.Close()
+		ask := PromptTwoFactor(in, io.Discard)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		_, err := ask(ctx, TwoFactorChallenge{Login: "carla"}) // its read is waiting when it gives up
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+
+		go func() { _, _ = io.WriteString(typed, "482139\n") }()
+		code, err := ask(context.Background(), TwoFactorChallenge{Login: "carla"})
+		require.NoError(t, err)
+		assert.Equal(t, "482139", code)
+	})
 }
