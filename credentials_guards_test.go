@@ -7,6 +7,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -65,4 +66,19 @@ func TestGuardPromptTwoFactorAbandonedReadTakesTheNextLine(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, "482139", code)
 	})
+}
+
+// TestGuardPromptTwoFactorLineOfExactlyTheBound: a line of maxPromptLine
+// bytes is not "longer than 1024 bytes", whatever ends it; one more byte is.
+func TestGuardPromptTwoFactorLineOfExactlyTheBound(t *testing.T) {
+	exact := strings.Repeat("7", maxPromptLine)
+	for _, in := range []string{exact, exact + "\n", exact + "\r\n"} {
+		code, err := PromptTwoFactor(strings.NewReader(in), io.Discard)(context.Background(), TwoFactorChallenge{Login: "carla"})
+		require.NoError(t, err, "%d bytes", len(in))
+		assert.Equal(t, exact, code)
+	}
+	_, err := PromptTwoFactor(strings.NewReader(exact+"7\n"), io.Discard)(context.Background(), TwoFactorChallenge{Login: "carla"})
+	var ve *ValidationError
+	require.ErrorAs(t, err, &ve)
+	assert.Contains(t, err.Error(), "longer than 1024 bytes")
 }
