@@ -397,3 +397,13 @@ func TestGuardEC2ListHidesSecrets(t *testing.T) {
 	assert.Contains(t, out, c["access"])
 	assert.NotContains(t, out, c["secret"])
 }
+
+// TestGuardEmptySecretStdinLine: --secret-stdin with an empty first line is
+// refused (exit 2), not a credential whose secret Keystone generates.
+func TestGuardEmptySecretStdinLine(t *testing.T) {
+	f := newFixture(t)
+	for _, stdin := range []string{"", "\n", "\r\n"} {
+		oneLineError(t, f.run(stdin, "appcred", "create", "chosen", "--secret-stdin"), exitNoInput, "--secret-stdin")
+	}
+	assert.Zero(t, f.srv.Requests("POST /v3/users/"+keystonetest.DemoUserID+"/application_credentials"))
+}
