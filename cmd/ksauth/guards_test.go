@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -406,4 +408,143 @@ func TestGuardEmptySecretStdinLine(t *testing.T) {
 		oneLineError(t, f.run(stdin, "appcred", "create", "chosen", "--secret-stdin"), exitNoInput, "--secret-stdin")
 	}
 	assert.Zero(t, f.srv.Requests("POST /v3/users/"+keystonetest.DemoUserID+"/application_credentials"))
+}
+
+// addCloud writes a clouds.yaml holding only the entry name (body: its
+// lines, indented) and points the fixture's OS_CLIENT_CONFIG_FILE at it.
+func addCloud(t *testing.T, f *fixture, name, body string) {
+	t.Helper()
+	path := filepath.Join(f.dir, name+".yaml")
+	require.NoError(t, os.WriteFile(path, []byte("clouds:\n  "+name+":\n"+body), 0o600))
+	f.env = append(f.env, "OS_CLIENT_CONFIG_FILE="+path)
+}
+
+// proxied puts a proxy in front of f's Keystone, edit changing what it
+// answers, and adds a cloud "proxied" (the demo user) logging in through it.
+func proxied(t *testing.T, f *fixture, edit func(r *http.Request, status int, body []byte) (int, []byte)) {
+	t.Helper()
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := http.NewRequestWithContext(r.Context(), r.Method, f.srv.URL+r.URL.RequestURI(), r.Body)
+		require.NoError(t, err)
+		req.Header = r.Header.Clone()
+		resp, err := f.srv.Client().Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		status, body := edit(r, resp.StatusCode, body)
+		for k, v := range resp.Header {
+			w.Header()[k] = v
+		}
+		w.Header().Set("Content-Length", fmt.Sprint(len(body)))
+		w.WriteHeader(status)
+		_, _ = w.Write(body)
+	}))
+	t.Cleanup(proxy.Close)
+	addCloud(t, f, "proxied", fmt.Sprintf(`    auth:
+      auth_url: %s/v3
+      username: demo
+      password: %s
+      project_name: demo
+      user_domain_name: Default
+      project_domain_name: Default
+`, proxy.URL, keystonetest.DemoPassword))
+}
+
+// TestGuardCredentialProcessPicksItsOwnKind: credential-process reuses only
+// a credential of the project and not bound to a trust; else it creates one.
+func TestGuardCredentialProcessPicksItsOwnKind(t *testing.T) {
+	f := newFixture(t)
+	proxied(t, f, func(r *http.Request, status int, body []byte) (int, []byte) {
+		if r.Method != http.MethodGet || !strings.HasSuffix(r.URL.Path, "/credentials/OS-EC2") || status != http.StatusOK {
+			return status, body
+		}
+		var page map[string]any
+		require.NoError(t, json.Unmarshal(body, &page))
+		injected := []any{
+			map[string]any{"access": "AKtrust", "secret": "trust-bound-secret", "user_id": keystonetest.DemoUserID,
+				"tenant_id": keystonetest.DemoProjectID, "trust_id": "a-trust"},
+			map[string]any{"access": "AKother", "secret": "other-project-secret", "user_id": keystonetest.DemoUserID,
+				"tenant_id": keystonetest.AdminProjectID, "trust_id": nil},
+		}
+		page["credentials"] = append(injected, page["credentials"].([]any)...)
+		body, err := json.Marshal(page)
+		require.NoError(t, err)
+		return status, body
+	})
+	var got awsCredential
+	require.NoError(t, json.Unmarshal([]byte(f.mustRun("", "credential-process", "--os-cloud", "proxied").stdout), &got))
+	created := f.srv.EC2Credentials(keystonetest.DemoUserID)
+	require.Len(t, created, 1, "a new one, for the project, without a trust")
+	assert.Equal(t, created[0].Access, got.AccessKeyID)
+	assert.Equal(t, keystonetest.DemoProjectID, created[0].ProjectID)
+}
+
+// TestGuardInspectOnlineNotFoundIsRejected: a Keystone that answers 404 to
+// the validation of the cached token (revoked) exits 3, as a 401 does.
+func TestGuardInspectOnlineNotFoundIsRejected(t *testing.T) {
+	f := newFixture(t)
+	proxied(t, f, func(r *http.Request, status int, body []byte) (int, []byte) {
+		if r.Method == http.MethodGet && r.URL.Path == "/v3/auth/tokens" {
+			return http.StatusNotFound, []byte(`{"error": {"code": 404, "title": "Not Found", "message": "Could not find token."}}`)
+		}
+		return status, body
+	})
+	f.mustRun("", "token", "--os-cloud", "proxied")
+	oneLineError(t, f.run("", "token", "inspect", "--online", "--os-cloud", "proxied"), exitRejected, "does not accept the cached token")
+}
+
+// TestGuardProjectResolution: an unscoped token and no --project is a usage
+// error; so is a project name two of the user's projects share.
+func TestGuardProjectResolution(t *testing.T) {
+	f := newFixture(t)
+	other := f.srv.AddDomain(keystonetest.Domain{Name: "Other"})
+	twin := f.srv.AddProject(keystonetest.Project{Name: keystonetest.DemoProjectName, DomainID: other.ID})
+	ops := f.srv.AddProject(keystonetest.Project{Name: "ops", DomainID: keystonetest.DefaultDomainID})
+	f.srv.AddUser(keystonetest.User{Name: "twin", Password: "twin-password", DefaultProjectID: ops.ID,
+		ProjectRoles: map[string][]string{keystonetest.DemoProjectID: {"member"}, twin.ID: {"member"}, ops.ID: {"member"}}})
+	f.srv.AddUser(keystonetest.User{Name: "loner", Password: "loner-password"})
+	addCloud(t, f, "twin", fmt.Sprintf("    auth:\n      auth_url: %s\n      username: twin\n      password: twin-password\n      user_domain_name: Default\n", f.srv.AuthURL()))
+	for _, args := range [][]string{{"ec2", "create"}, {"credential-process"}} {
+		oneLineError(t, f.run("", append(args, "--os-cloud", "twin", "--project", keystonetest.DemoProjectName)...),
+			exitUsage, `2 projects are named "demo": give the id`)
+	}
+	addCloud(t, f, "loner", fmt.Sprintf("    auth:\n      auth_url: %s\n      username: loner\n      password: loner-password\n      user_domain_name: Default\n", f.srv.AuthURL()))
+	for _, args := range [][]string{{"ec2", "create"}, {"credential-process"}} {
+		oneLineError(t, f.run("", append(args, "--os-cloud", "loner")...), exitUsage, "the token is not project-scoped: give --project")
+	}
+	assert.Empty(t, f.srv.EC2Credentials(""))
+}
+
+// TestGuardEndpointUsesTheCloudsInterface: without --interface, endpoint
+// looks up the cloud's interface.
+func TestGuardEndpointUsesTheCloudsInterface(t *testing.T) {
+	f := newFixture(t)
+	catalog := f.srv.Catalog()
+	for i := range catalog {
+		for j := range catalog[i].Endpoints {
+			catalog[i].Endpoints[j].URL += "/" + catalog[i].Endpoints[j].Interface
+		}
+	}
+	f.srv.SetCatalog(catalog)
+	addCloud(t, f, "internal", fmt.Sprintf(`    auth:
+      auth_url: %s
+      username: demo
+      password: %s
+      project_name: demo
+      user_domain_name: Default
+      project_domain_name: Default
+    interface: internal
+`, f.srv.AuthURL(), keystonetest.DemoPassword))
+	assert.Equal(t, f.srv.URL+"/compute/v2.1/internal\n", f.mustRun("", "endpoint", "compute", "--os-cloud", "internal").stdout)
+	assert.Equal(t, f.srv.URL+"/compute/v2.1/admin\n", f.mustRun("", "endpoint", "compute", "--os-cloud", "internal", "--interface", "admin").stdout)
+}
+
+// TestGuardHelpListsEveryExitCode: ksauth help lists every exit code of
+// the contract.
+func TestGuardHelpListsEveryExitCode(t *testing.T) {
+	out := newFixture(t).mustRun("", "help").stdout
+	for _, code := range []int{exitOK, exitError, exitNoInput, exitRejected, exitNotFound, exitRateLimited, exitUsage} {
+		assert.Regexp(t, fmt.Sprintf(`(?m)^  %-3d \S`, code), out)
+	}
 }
