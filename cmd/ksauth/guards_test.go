@@ -193,7 +193,8 @@ func TestGuardEchoRestoredWhenThePromptFails(t *testing.T) {
 		var out, errOut bytes.Buffer
 		code := run(ctx, []string{"login", "--os-cloud", "nopw"}, f.env, in, &out, &errOut)
 		assert.NotEqual(t, exitOK, code, errOut.String())
-		assert.Contains(t, errOut.String(), "canceled")
+		r := afterPrompt(t, result{code, out.String(), errOut.String()})
+		oneLineError(t, r, code, "canceled") // named "ksauth:" too
 		typist.Close()
 	})
 	assert.Equal(t, 2, echoOff)
@@ -547,4 +548,35 @@ func TestGuardHelpListsEveryExitCode(t *testing.T) {
 	for _, code := range []int{exitOK, exitError, exitNoInput, exitRejected, exitNotFound, exitRateLimited, exitUsage} {
 		assert.Regexp(t, fmt.Sprintf(`(?m)^  %-3d \S`, code), out)
 	}
+}
+
+// TestGuardPasswordPromptOnlyForAMissingPassword: a configuration lacking
+// something else than the password is not "fixed" by asking for one.
+func TestGuardPasswordPromptOnlyForAMissingPassword(t *testing.T) {
+	f := newFixture(t)
+	f.terminal = true
+	var echoOff int
+	old := noEcho
+	noEcho = func(io.Reader) (func(), error) { echoOff++; return func() {}, nil }
+	t.Cleanup(func() { noEcho = old })
+	addCloud(t, f, "nouser", fmt.Sprintf("    auth:\n      auth_url: %s\n      project_name: demo\n      project_domain_name: Default\n", f.srv.AuthURL()))
+	r := f.run(keystonetest.DemoPassword+"\n", "login", "--os-cloud", "nouser")
+	assert.Equal(t, exitNoInput, r.code, r.stderr)
+	assert.NotContains(t, r.stderr, "Password")
+	assert.Zero(t, echoOff)
+}
+
+// TestGuardNoSubcommandAfterAnArgument: a subcommand's name after an
+// argument is an argument (token takes none), not the subcommand.
+func TestGuardNoSubcommandAfterAnArgument(t *testing.T) {
+	f := newFixture(t)
+	oneLineError(t, f.run("", "token", "extra", "inspect"), exitUsage, "wrong number of arguments")
+	assert.Zero(t, f.srv.Requests(tokenPOST))
+}
+
+// TestGuardEnvExportsTheInterface: ksauth env exports OS_INTERFACE.
+func TestGuardEnvExportsTheInterface(t *testing.T) {
+	f := newFixture(t)
+	assert.Contains(t, f.mustRun("", "env").stdout, "\nexport OS_INTERFACE='public'\n")
+	assert.Contains(t, f.mustRun("", "env", "--shell", "fish").stdout, "\nset -gx OS_INTERFACE 'public'\n")
 }
