@@ -5,6 +5,7 @@ package ksauth
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -97,15 +98,15 @@ func PromptTwoFactor(in io.Reader, out io.Writer) func(ctx context.Context, c Tw
 // (/dev/zero) is an error, not an endless read.
 const maxPromptLine = 1 << 10
 
-// readPromptLine reads one line of at most maxPromptLine bytes; the last
-// line may lack its newline.
+// readPromptLine reads one line of at most maxPromptLine bytes without its
+// line ending; the last line may lack its newline.
 func readPromptLine(r *bufio.Reader) (string, error) {
 	var line []byte
 	for {
 		chunk, err := r.ReadSlice('\n')
 		line = append(line, chunk...)
 		switch {
-		case len(line) > maxPromptLine:
+		case len(bytes.TrimRight(line, "\r\n")) > maxPromptLine:
 			return "", invalid("PromptTwoFactor", "the line read is longer than %d bytes", maxPromptLine)
 		case errors.Is(err, bufio.ErrBufferFull):
 			continue

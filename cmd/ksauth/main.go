@@ -8,6 +8,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -358,14 +359,14 @@ func envMap(env []string) map[string]string {
 // endless read.
 const maxLine = 64 << 10
 
-// readLine reads one line of stdin (without its line ending), at most
-// maxLine bytes.
+// readLine reads one line of stdin, of at most maxLine bytes without its
+// line ending (which is not returned).
 func (a *app) readLine(what string) (string, error) {
 	var line []byte
 	for {
 		chunk, err := a.stdin.ReadSlice('\n')
 		line = append(line, chunk...)
-		if len(line) > maxLine {
+		if len(bytes.TrimRight(line, "\r\n")) > maxLine {
 			return "", &inputError{msg: fmt.Sprintf("ksauth: %s: the first line of stdin is longer than %d KiB", what, maxLine>>10)}
 		}
 		switch {

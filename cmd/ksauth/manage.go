@@ -113,6 +113,9 @@ func (a *app) appCredRequest(name string) (ksauth.NewApplicationCredential, erro
 		if err != nil {
 			return req, err
 		}
+		if secret == "" { // else Keystone would generate one: not what was asked for
+			return req, &inputError{msg: "ksauth: --secret-stdin: the first line of stdin is empty"}
+		}
 		req.Secret = secret
 	}
 	return req, nil
