@@ -51,6 +51,23 @@ func TestPromptTwoFactorBounded(t *testing.T) {
 	var ve *ValidationError
 	require.ErrorAs(t, err, &ve)
 	assert.Contains(t, err.Error(), "longer than 1024 bytes")
+
+	// Carriage returns are no line ending until a newline follows them.
+	crs := &io.LimitedReader{R: crReader{}, N: 1 << 20}
+	_, err = PromptTwoFactor(crs, io.Discard)(context.Background(), TwoFactorChallenge{Login: "carla", Method: "sms"})
+	require.ErrorAs(t, err, &ve)
+	assert.Contains(t, err.Error(), "longer than 1024 bytes")
+	assert.Positive(t, crs.N, "read to the end of a 1 MiB line")
+}
+
+// crReader is an endless stream of carriage returns.
+type crReader struct{}
+
+func (crReader) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = '\r'
+	}
+	return len(p), nil
 }
 
 type zeroReader struct{}

@@ -106,7 +106,7 @@ func readPromptLine(r *bufio.Reader) (string, error) {
 		chunk, err := r.ReadSlice('\n')
 		line = append(line, chunk...)
 		switch {
-		case len(bytes.TrimRight(line, "\r\n")) > maxPromptLine:
+		case contentLen(line) > maxPromptLine:
 			return "", invalid("PromptTwoFactor", "the line read is longer than %d bytes", maxPromptLine)
 		case errors.Is(err, bufio.ErrBufferFull):
 			continue
@@ -115,6 +115,13 @@ func readPromptLine(r *bufio.Reader) (string, error) {
 		}
 		return string(line), err
 	}
+}
+
+// contentLen is the length of line without its ending: a "\n" or "\r\n",
+// or a "\r" that may be the first half of one. Only one ending is left
+// out, so an endless line of carriage returns still reaches the bound.
+func contentLen(line []byte) int {
+	return len(bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r")))
 }
 
 // prompt reads lines from a terminal, one reader at a time.

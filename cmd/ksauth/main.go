@@ -366,7 +366,9 @@ func (a *app) readLine(what string) (string, error) {
 	for {
 		chunk, err := a.stdin.ReadSlice('\n')
 		line = append(line, chunk...)
-		if len(bytes.TrimRight(line, "\r\n")) > maxLine {
+		// Leave out one line ending (or the "\r" of one still to come), not
+		// every trailing "\r": an endless line of them must reach the bound.
+		if len(bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r"))) > maxLine {
 			return "", &inputError{msg: fmt.Sprintf("ksauth: %s: the first line of stdin is longer than %d KiB", what, maxLine>>10)}
 		}
 		switch {

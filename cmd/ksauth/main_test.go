@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -346,7 +347,29 @@ func TestStdinLineBounded(t *testing.T) {
 	oneLineError(t, r, exitNoInput, "the first line of stdin is longer than 64 KiB")
 	r = f.runFrom(zeros{}, "appcred", "create", "x", "--secret-stdin")
 	oneLineError(t, r, exitNoInput, "--secret-stdin: the first line of stdin is longer than 64 KiB")
+	// Carriage returns are no line ending until a newline follows them.
+	r = f.runFrom(&endless{b: '\r', limit: 1 << 20}, "token", "--os-cloud", "nopw", "--password-stdin")
+	oneLineError(t, r, exitNoInput, "the first line of stdin is longer than 64 KiB")
 	assert.Zero(t, f.srv.Requests(tokenPOST))
+}
+
+// endless is a stream of b that fails once limit bytes have been read: a
+// read that ought to have stopped before then.
+type endless struct {
+	b     byte
+	limit int
+	read  int
+}
+
+func (e *endless) Read(p []byte) (int, error) {
+	if e.read >= e.limit {
+		return 0, errors.New("read past the bound")
+	}
+	for i := range p {
+		p[i] = e.b
+	}
+	e.read += len(p)
+	return len(p), nil
 }
 
 // zeros is /dev/zero.
