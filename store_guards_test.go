@@ -8,9 +8,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -300,5 +302,239 @@ func TestStoreGuardCleuraKeyAndSealing(t *testing.T) {
 		tok, err = NewSession(cl(keystonetest.CleuraAPIPassword), &SessionOptions{Store: store}).StoredToken(context.Background())
 		require.NoError(t, err)
 		assert.NotNil(t, tok, "the right one does")
+	})
+}
+
+// TestStoreGuardEachCallIsBounded: a store call that never returns costs a
+// login at most storeCallTimeout, whichever call it is, and StoredToken
+// and DeleteStoredToken give up as soon.
+func TestStoreGuardEachCallIsBounded(t *testing.T) {
+	for _, op := range []string{"secret", "get", "lock", "put"} {
+		t.Run(op, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				srv := keystonetest.NewInMemoryServer()
+				g := newGuardStore()
+				g.block[op] = true
+				s := NewSession(demoKeystone(srv), &SessionOptions{Store: g, Logger: testLogger()})
+				start := time.Now()
+				tok, err := s.Token(context.Background())
+				require.NoError(t, err)
+				assert.NotEmpty(t, tok.ID)
+				assert.LessOrEqual(t, time.Since(start), storeCallTimeout, "fake clock")
+				assert.Equal(t, 1, g.count(op))
+			})
+		})
+	}
+	t.Run("StoredToken", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			srv := keystonetest.NewInMemoryServer()
+			g := newGuardStore()
+			g.block["get"] = true
+			start := time.Now()
+			_, err := NewSession(demoKeystone(srv), &SessionOptions{Store: g}).StoredToken(context.Background())
+			assert.ErrorIs(t, err, context.DeadlineExceeded)
+			assert.LessOrEqual(t, time.Since(start), storeCallTimeout)
+		})
+	})
+	t.Run("DeleteStoredToken", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			srv := keystonetest.NewInMemoryServer()
+			g := newGuardStore()
+			tok := mustToken(t, NewSession(demoKeystone(srv), &SessionOptions{Store: g}))
+			g.block["delete"] = true
+			start := time.Now()
+			ok, err := NewSession(demoKeystone(srv), &SessionOptions{Store: g}).DeleteStoredToken(context.Background(), tok)
+			assert.ErrorIs(t, err, context.DeadlineExceeded)
+			assert.False(t, ok)
+			assert.LessOrEqual(t, time.Since(start), storeCallTimeout)
+		})
+	})
+}
+
+// TestStoreGuardFailedCallEndsTheStoreForTheLogin: whichever store call
+// fails, the request succeeds, the failure is logged at Warn naming the
+// call, and the login does not go on using the store (no lock or write
+// after a failed read, no write after a failed lock).
+func TestStoreGuardFailedCallEndsTheStoreForTheLogin(t *testing.T) {
+	for _, c := range []struct {
+		op          string
+		locks, puts int
+	}{
+		{"secret", 0, 0},
+		{"get", 0, 0},
+		{"lock", 1, 0},
+		{"put", 1, 1},
+	} {
+		t.Run(c.op, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				srv := keystonetest.NewInMemoryServer()
+				g := newGuardStore()
+				g.fail[c.op] = errors.New("store down")
+				var logs lockedBuffer
+				log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+				tok, err := NewSession(demoKeystone(srv), &SessionOptions{Store: g, Logger: log}).Token(context.Background())
+				require.NoError(t, err)
+				assert.NotEmpty(t, tok.ID)
+				assert.Equal(t, 1, strings.Count(logs.String(), "level=WARN"), logs.String())
+				assert.Contains(t, logs.String(), "op="+c.op)
+				assert.Equal(t, c.locks, g.count("lock"), "locks")
+				assert.Equal(t, c.puts, g.count("put"), "puts")
+			})
+		})
+	}
+}
+
+// TestStoreGuardTokenStoredWhileTakingTheLock: a token another process
+// stored just before this one got the lock is taken (no login), and the
+// lock is given back.
+func TestStoreGuardTokenStoredWhileTakingTheLock(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := keystonetest.NewInMemoryServer()
+		g := newGuardStore()
+		other := mustToken(t, NewSession(demoKeystone(srv), &SessionOptions{Store: plainStore{g.memStore}}))
+		key, value := g.only(t)
+		g.set(func(m *memStore) { delete(m.entries, key) })
+		var once sync.Once
+		g.onLock = func() { // the other process stores its token now
+			once.Do(func() {
+				g.set(func(m *memStore) { m.entries[key] = memEntry{value, time.Now().Add(time.Hour)} })
+			})
+		}
+		got := mustToken(t, NewSession(demoKeystone(srv), &SessionOptions{Store: g}))
+		assert.Equal(t, other.ID, got.ID)
+		assert.Equal(t, 1, srv.Requests(tokenPOST), "no login of its own")
+		_, ok, err := g.memStore.TryLock(context.Background(), key, time.Minute)
+		require.NoError(t, err)
+		assert.True(t, ok, "the lock was released")
+	})
+}
+
+// TestStoreGuardLoginReleasesTheLock: after a login under the store's
+// lock, the lock is free for the next process at once.
+func TestStoreGuardLoginReleasesTheLock(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := keystonetest.NewInMemoryServer()
+		store := newMemStore()
+		mustToken(t, NewSession(demoKeystone(srv), &SessionOptions{Store: store}))
+		require.Equal(t, 1, store.count("lock"))
+		_, ok, err := store.TryLock(context.Background(), holderKey(t, store, demoKeystone(srv)), time.Minute)
+		require.NoError(t, err)
+		assert.True(t, ok)
+	})
+}
+
+// TestStoreGuardWaiterTakesTheTokenBeforeTheLockIsFree: a waiter takes the
+// token the lock's holder stored as soon as it is there, not only once the
+// holder releases the lock (a holder that stored its token and then hangs
+// or dies costs no second login).
+func TestStoreGuardWaiterTakesTheTokenBeforeTheLockIsFree(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := keystonetest.NewInMemoryServer()
+		store := newMemStore()
+		_, ok, err := store.TryLock(context.Background(), holderKey(t, store, demoKeystone(srv)), time.Hour) // never released
+		require.NoError(t, err)
+		require.True(t, ok)
+		waiter := NewSession(demoKeystone(srv), &SessionOptions{Store: store, StoreWait: 10 * time.Second})
+		var got *Token
+		done := make(chan struct{})
+		start := time.Now()
+		go func() { defer close(done); got = mustToken(t, waiter) }()
+		time.Sleep(time.Second)
+		want := mustToken(t, NewSession(demoKeystone(srv), &SessionOptions{Store: plainStore{store}}))
+		<-done
+		assert.Equal(t, want.ID, got.ID)
+		assert.Equal(t, 1, srv.Requests(tokenPOST))
+		assert.Less(t, time.Since(start), 2*time.Second)
+	})
+}
+
+// TestStoreGuardShortTokenNotStored: a token with less than a second to
+// share (its TTL in the store) is not written.
+func TestStoreGuardShortTokenNotStored(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := keystonetest.NewInMemoryServer()
+		srv.SetTokenLifetime(1800 * time.Millisecond)
+		store := newMemStore()
+		tok := mustToken(t, NewSession(demoKeystone(srv), &SessionOptions{Store: store}))
+		require.Less(t, time.Until(tok.ExpiresAt), 2*time.Second)
+		assert.Zero(t, store.count("put"))
+	})
+}
+
+// TestStoreGuardRejectedTokenLeavesTheStore: once a session invalidates a
+// token, the store no longer holds it, so no other process starting then
+// is handed a token a server rejected.
+func TestStoreGuardRejectedTokenLeavesTheStore(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := keystonetest.NewInMemoryServer()
+		store := newMemStore()
+		a := NewSession(demoKeystone(srv), &SessionOptions{Store: store})
+		old := mustToken(t, a)
+		time.Sleep(time.Minute)
+		require.True(t, a.Invalidate(old))
+		synctest.Wait()
+		tok, err := NewSession(demoKeystone(srv), &SessionOptions{Store: store}).StoredToken(context.Background())
+		require.NoError(t, err)
+		assert.Nil(t, tok, "the rejected token was retired")
+		got := mustToken(t, NewSession(demoKeystone(srv), &SessionOptions{Store: store}))
+		assert.NotEqual(t, old.ID, got.ID)
+	})
+}
+
+// TestStoreGuardInvalidateDoesNotWaitForTheStore: retiring a rejected
+// token in the store happens in the background: a store that hangs does
+// not hold up Invalidate (whose caller holds the session).
+func TestStoreGuardInvalidateDoesNotWaitForTheStore(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := keystonetest.NewInMemoryServer()
+		g := newGuardStore()
+		a := NewSession(demoKeystone(srv), &SessionOptions{Store: g, Logger: testLogger()})
+		old := mustToken(t, a)
+		time.Sleep(time.Minute)
+		g.block["delete"] = true
+		start := time.Now()
+		require.True(t, a.Invalidate(old))
+		assert.Zero(t, time.Since(start), "fake clock: no wait")
+		synctest.Wait()
+		assert.Equal(t, 1, g.count("delete"))
+		time.Sleep(storeCallTimeout) // the retirement gives up
+		synctest.Wait()
+	})
+}
+
+// TestStoreGuardTypedNilStoreIsNoStore: a nil *FileStore in
+// SessionOptions.Store is no store, not a panic.
+func TestStoreGuardTypedNilStoreIsNoStore(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := keystonetest.NewInMemoryServer()
+		var fs *FileStore
+		s := NewSession(demoKeystone(srv), &SessionOptions{Store: fs})
+		tok, err := s.Token(context.Background())
+		require.NoError(t, err)
+		assert.NotEmpty(t, tok.ID)
+		stored, err := s.StoredToken(context.Background())
+		require.NoError(t, err)
+		assert.Nil(t, stored)
+	})
+}
+
+// TestStoreGuardStoredTokenErrors: StoredToken reports a store that cannot
+// be read (its secret readable, its Get failing) as an error, not a miss;
+// DeleteStoredToken of no token deletes nothing and calls no store.
+func TestStoreGuardStoredTokenErrors(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := keystonetest.NewInMemoryServer()
+		g := newGuardStore()
+		g.fail["get"] = errors.New("store down")
+		s := NewSession(demoKeystone(srv), &SessionOptions{Store: g})
+		_, err := s.StoredToken(context.Background())
+		assert.ErrorContains(t, err, "store down")
+
+		for _, tok := range []*Token{nil, {}} {
+			ok, err := s.DeleteStoredToken(context.Background(), tok)
+			assert.NoError(t, err)
+			assert.False(t, ok)
+		}
+		assert.Zero(t, g.count("delete"))
 	})
 }
