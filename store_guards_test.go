@@ -538,3 +538,69 @@ func TestStoreGuardStoredTokenErrors(t *testing.T) {
 		assert.Zero(t, g.count("delete"))
 	})
 }
+
+// TestStoreGuardRefreshDoesNotTakeBackTheSameToken: a session whose token
+// (taken from the store) is due refreshes it with a new login, even though
+// the store, written by a session with a smaller ExpireEarly, still holds
+// that same token.
+func TestStoreGuardRefreshDoesNotTakeBackTheSameToken(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := keystonetest.NewInMemoryServer()
+		srv.SetTokenLifetime(time.Hour)
+		store := newMemStore()
+		first := mustToken(t, NewSession(demoKeystone(srv), &SessionOptions{Store: store, ExpireEarly: time.Minute}))
+		b := NewSession(demoKeystone(srv), &SessionOptions{Store: store, ExpireEarly: 30 * time.Minute, DisableBackgroundRefresh: true})
+		require.Equal(t, first.ID, mustToken(t, b).ID)
+		time.Sleep(35 * time.Minute) // due for b; still in the store (59 min)
+		mustToken(t, b)
+		synctest.Wait()
+		got := mustToken(t, b)
+		assert.NotEqual(t, first.ID, got.ID, "refreshed")
+		assert.Equal(t, 2, srv.Requests(tokenPOST))
+	})
+}
+
+// TestStoreGuardOutageEndsOnARead: a store outage ends (logged at Info)
+// with the first call that works, even when that is a read that finds a
+// token and so needs no lock and no write.
+func TestStoreGuardOutageEndsOnARead(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := keystonetest.NewInMemoryServer()
+		srv.SetTokenLifetime(10 * time.Second)
+		g := newGuardStore()
+		var logs lockedBuffer
+		log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+		s := NewSession(demoKeystone(srv), &SessionOptions{Store: g, Logger: log, DisableBackgroundRefresh: true})
+		g.fail["get"] = errors.New("store down")
+		mustToken(t, s)
+		require.Equal(t, 1, strings.Count(logs.String(), "level=WARN"), logs.String())
+
+		g.mu.Lock()
+		delete(g.fail, "get")
+		g.mu.Unlock()
+		time.Sleep(10 * time.Second) // s's token has expired
+		other := mustToken(t, NewSession(demoKeystone(srv), &SessionOptions{Store: plainStore{g.memStore}}))
+		locks, puts := g.count("lock"), g.count("put")
+		assert.Equal(t, other.ID, mustToken(t, s).ID, "from the store")
+		assert.Equal(t, locks, g.count("lock"))
+		assert.Equal(t, puts, g.count("put"))
+		assert.Equal(t, 1, strings.Count(logs.String(), "token store reachable again"), logs.String())
+	})
+}
+
+// TestStoreGuardWaitEndsWithTheRefresh: waiting for another process's
+// login ends when the refresh's own bound (RefreshTimeout) does, even if
+// StoreWait is longer.
+func TestStoreGuardWaitEndsWithTheRefresh(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := keystonetest.NewInMemoryServer()
+		store := newMemStore()
+		_, ok, err := store.TryLock(context.Background(), holderKey(t, store, demoKeystone(srv)), time.Hour) // never released
+		require.NoError(t, err)
+		require.True(t, ok)
+		s := NewSession(demoKeystone(srv), &SessionOptions{Store: store, StoreWait: time.Hour, RefreshTimeout: 5 * time.Second})
+		start := time.Now()
+		_, _ = s.Token(context.Background())
+		assert.LessOrEqual(t, time.Since(start), 5*time.Second)
+	})
+}
