@@ -11,6 +11,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
@@ -603,4 +606,139 @@ func TestStoreGuardWaitEndsWithTheRefresh(t *testing.T) {
 		_, _ = s.Token(context.Background())
 		assert.LessOrEqual(t, time.Since(start), 5*time.Second)
 	})
+}
+
+// TestStoreGuardFileStoreWritersTakeTheWriteLock: while another process
+// holds a key's write lock (mid Put or CompareAndDelete), a Put and a
+// CompareAndDelete of that key wait for it: given up when their context
+// ends, they leave the old value and no temporary file behind.
+func TestStoreGuardFileStoreWritersTakeTheWriteLock(t *testing.T) {
+	s := newTestFileStore(t)
+	other, err := NewFileStore(s.Dir())
+	require.NoError(t, err)
+	ctx := t.Context()
+	require.NoError(t, s.Put(ctx, "k", []byte("old"), time.Hour))
+	unlock, err := other.writeLock(ctx, "k")
+	require.NoError(t, err)
+
+	// A deadline, not a cancel: the calls must get as far as the lock. Both
+	// outcomes are certain: the lock is held throughout.
+	put, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	assert.ErrorIs(t, s.Put(put, "k", []byte("new"), time.Hour), context.DeadlineExceeded)
+	cad, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	ok, err := s.CompareAndDelete(cad, "k", []byte("old"))
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.False(t, ok)
+	unlock()
+
+	assert.Empty(t, tempFiles(t, s.Dir()))
+	v, _, err := s.Get(ctx, "k")
+	require.NoError(t, err)
+	assert.Equal(t, []byte("old"), v)
+}
+
+// TestStoreGuardFileStoreRefusesOtherPunctuation: a key is [a-z0-9-]
+// only: no other punctuation either.
+func TestStoreGuardFileStoreRefusesOtherPunctuation(t *testing.T) {
+	s := newTestFileStore(t)
+	for _, key := range []string{"a_b", "a~", "a+b", "a:b", "a=b", "a%2f", "a*", "a@b", "[", "`", "{"} {
+		err := s.Put(t.Context(), key, []byte("v"), time.Hour)
+		requireFileStoreError(t, err, s.Dir(), "invalid key")
+	}
+	entries, err := os.ReadDir(s.Dir())
+	require.NoError(t, err)
+	assert.Empty(t, entries)
+}
+
+// TestStoreGuardFileStoreLongestTTL: a ttl too long to add to now keeps
+// the entry, and lists it, with an expiry that saturates rather than
+// wrapping into the past.
+func TestStoreGuardFileStoreLongestTTL(t *testing.T) {
+	s := newTestFileStore(t)
+	require.NoError(t, s.Put(t.Context(), "k", []byte("v"), time.Duration(math.MaxInt64)))
+	v, ttl, err := s.Get(t.Context(), "k")
+	require.NoError(t, err)
+	assert.Equal(t, []byte("v"), v)
+	assert.Greater(t, ttl, 100*365*24*time.Hour)
+	entries, err := s.Entries(t.Context())
+	require.NoError(t, err)
+	require.Len(t, entries, 1)
+	assert.True(t, entries[0].Expires.After(time.Now().Add(100*365*24*time.Hour)), "expires %v", entries[0].Expires)
+}
+
+// TestStoreGuardFileStoreOversizedEntryIsAMiss: a well-formed entry (right
+// length, right checksum) whose value is larger than 4 MiB, written by
+// something other than Put, is a miss.
+func TestStoreGuardFileStoreOversizedEntryIsAMiss(t *testing.T) {
+	s := newTestFileStore(t)
+	big := bytes.Repeat([]byte{'x'}, fileStoreMaxValue+1)
+	writeEntryFile(t, s.Dir(), "big", encodeFileEntry(big, time.Now().Add(time.Hour).UnixNano()))
+	v, ttl, err := s.Get(t.Context(), "big")
+	require.NoError(t, err)
+	assert.Nil(t, v)
+	assert.Zero(t, ttl)
+	ok, err := s.CompareAndDelete(t.Context(), "big", big)
+	require.NoError(t, err)
+	assert.False(t, ok)
+}
+
+// TestStoreGuardFileStoreEntriesAreFiles: Entries lists data files only,
+// not a directory that happens to be named like a key.
+func TestStoreGuardFileStoreEntriesAreFiles(t *testing.T) {
+	s := newTestFileStore(t)
+	require.NoError(t, s.Put(t.Context(), "k", []byte("v"), time.Hour))
+	require.NoError(t, os.Mkdir(filepath.Join(s.Dir(), "adir"), 0o700))
+	entries, err := s.Entries(t.Context())
+	require.NoError(t, err)
+	require.Len(t, entries, 1)
+	assert.Equal(t, "k", entries[0].Key)
+}
+
+// TestStoreGuardFileStoreListingHonoursContext: Entries and Purge refuse a
+// done context, and Purge then removes nothing.
+func TestStoreGuardFileStoreListingHonoursContext(t *testing.T) {
+	s := newTestFileStore(t)
+	require.NoError(t, s.Put(t.Context(), "k", []byte("v"), time.Hour))
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	_, err := s.Entries(ctx)
+	assert.ErrorIs(t, err, context.Canceled)
+	n, err := s.Purge(ctx, true)
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Zero(t, n)
+	v, _, err := s.Get(t.Context(), "k")
+	require.NoError(t, err)
+	assert.Equal(t, []byte("v"), v)
+}
+
+// TestStoreGuardFileStoreEntriesShowNoExpiryForBadFiles: a data file whose
+// header does not match its length (truncated) is listed with a zero
+// Expires, as it is a miss for Get.
+func TestStoreGuardFileStoreEntriesShowNoExpiryForBadFiles(t *testing.T) {
+	s := newTestFileStore(t)
+	good := encodeFileEntry([]byte("the value"), time.Now().Add(time.Hour).UnixNano())
+	writeEntryFile(t, s.Dir(), "cut", good[:len(good)-1])
+	writeEntryFile(t, s.Dir(), "good", good)
+	entries, err := s.Entries(t.Context())
+	require.NoError(t, err)
+	require.Len(t, entries, 2)
+	assert.Equal(t, "cut", entries[0].Key)
+	assert.True(t, entries[0].Expires.IsZero(), "a truncated file has no expiry")
+	assert.False(t, entries[1].Expires.IsZero())
+}
+
+// TestStoreGuardFileStorePurgeReportsWhatItCannotRemove: an entry Purge
+// cannot remove (here a non-empty directory named like a key) is an error
+// naming it, and is not counted as removed.
+func TestStoreGuardFileStorePurgeReportsWhatItCannotRemove(t *testing.T) {
+	s := newTestFileStore(t)
+	require.NoError(t, s.Put(t.Context(), "k", []byte("v"), time.Hour))
+	stuck := filepath.Join(s.Dir(), "stuck")
+	require.NoError(t, os.Mkdir(stuck, 0o700))
+	require.NoError(t, os.WriteFile(filepath.Join(stuck, "inside"), nil, 0o600))
+	n, err := s.Purge(t.Context(), false)
+	assert.Equal(t, 1, n)
+	requireFileStoreError(t, err, stuck, "cannot remove")
 }
