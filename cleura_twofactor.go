@@ -98,8 +98,9 @@ func PromptTwoFactor(in io.Reader, out io.Writer) func(ctx context.Context, c Tw
 // (/dev/zero) is an error, not an endless read.
 const maxPromptLine = 1 << 10
 
-// readPromptLine reads one line of at most maxPromptLine bytes without its
-// line ending; the last line may lack its newline.
+// readPromptLine reads one line, ending included, whose text (the ending
+// left out) is at most maxPromptLine bytes; the last line may lack its
+// newline.
 func readPromptLine(r *bufio.Reader) (string, error) {
 	var line []byte
 	for {
